@@ -1,0 +1,96 @@
+"""London boroughs and their role in the pilot; officers' borough assignments."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from boroughs.roles import SERVICE_PERMISSIONS
+
+
+class Borough(models.Model):
+    """One of the 33 London local authorities, identified by its ONS GSS code."""
+
+    class Role(models.TextChoices):
+        PILOT = "pilot", "Pilot"
+        COMPARISON = "comparison", "Comparison"
+        NONE = "none", "Not taking part"
+
+    gss_code = models.CharField(
+        "GSS code",
+        max_length=9,
+        unique=True,
+        validators=[RegexValidator(r"^E09\d{6}$", "Enter a GSS code like E09000023")],
+    )
+    name = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.NONE)
+    pilot_start = models.DateField("pilot start", null=True, blank=True)
+    pilot_end = models.DateField("pilot end", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["pilot", "comparison", "none"]),
+                name="borough_role_valid",
+                violation_error_message="Choose pilot, comparison or none.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="pilot") | Q(pilot_start__isnull=False),
+                name="borough_pilot_has_start",
+                violation_error_message="A pilot borough needs a pilot start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(pilot_end__isnull=True)
+                | Q(pilot_start__isnull=False, pilot_end__gte=F("pilot_start")),
+                name="borough_pilot_end_not_before_start",
+                violation_error_message="The pilot end date must be on or after its start date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_piloting_on(self, day: date) -> bool:
+        """Say whether diversion is offered here on ``day`` (start and end inclusive)."""
+        if self.role != self.Role.PILOT or self.pilot_start is None:
+            return False
+        return self.pilot_start <= day and (self.pilot_end is None or day <= self.pilot_end)
+
+
+class OfficerAssignment(models.Model):
+    """An officer works in a borough, and so may see and change its records."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="assignments")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "borough"], name="officer_assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer} in {self.borough}"
+
+
+class ServicePermission(models.Model):
+    """Holds the service-wide permissions the roles are built from; it has no rows."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = SERVICE_PERMISSIONS
+
+    def __str__(self) -> str:
+        return "service permissions"

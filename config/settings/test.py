@@ -1,0 +1,17 @@
+"""Settings for the test suite: the same database and Redis choice as the environment gives."""
+
+from config.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-only-secret-key"
+DEBUG = False
+# Hashing passwords slowly is a security feature; in tests it only costs time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The live server for browser tests serves files as they are, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files straight from the source folders; there is no collectstatic here.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

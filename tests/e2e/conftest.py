@@ -1,0 +1,72 @@
+"""Browser tests: Playwright drives Debian's Chromium against Django's live server.
+
+They skip, saying how to install Chromium, on a machine that has none.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Playwright runs an event loop in the test thread; the ORM calls in these tests are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+            if not CHROMIUM.exists():
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"Chromium not found at {CHROMIUM}: install it with "
+                        "`apt-get update && apt-get install -y chromium` to run browser tests"
+                    )
+                )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Sign in through the real form, as a person would."""
+
+    def _sign_in(username: str, password: str) -> None:
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return _sign_in
+
+
+@pytest.fixture(autouse=True)
+def migrated_reference_data(transactional_db):
+    """Put back the boroughs and roles that migrations ship, which live-server tests flush.
+
+    Django 5.2 restores serialized data once per test class, and each pytest test is its own
+    class, so the data is re-applied here with the migrations' own (idempotent) functions.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("boroughs.migrations.0002_london_boroughs").add_boroughs(apps, None)
+    importlib.import_module("boroughs.migrations.0003_roles").create_roles(apps, None)
