@@ -14,7 +14,8 @@ def ensure_permissions(apps, app_labels: Iterable[str]) -> None:
     for label in app_labels:
         app_config = apps.get_app_config(label)
         # Historical app configs have no models module, which create_permissions checks for.
-        original, app_config.models_module = app_config.models_module, True
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = True
         try:
             create_permissions(app_config, apps=apps, verbosity=0)
         finally:

@@ -6,6 +6,7 @@ Each mode (local, production, test) imports this module and changes only what di
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -125,7 +126,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Monday 06:00 Europe/London: build the report for the ISO week just ended.
+    "weekly-report": {
+        "task": "reports.tasks.report_build_scheduled_task",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    },
+    # Every morning: flag referrals with no outcome 28 days after the encounter.
+    "flag-overdue-referrals": {
+        "task": "diversion.tasks.referrals_flag_overdue_task",
+        "schedule": crontab(minute=30, hour=5),
+    },
+}
 
 CACHES = {
     "default": (
@@ -152,3 +164,7 @@ LOGGING = {
 
 # --- Service ------------------------------------------------------------------------------
 SERVICE_NAME = "Cannabis diversion pilot"
+
+# --- Diversion ----------------------------------------------------------------------------
+# A referral with no terminal outcome this many days after the encounter is flagged.
+REFERRAL_OUTCOME_DAYS = env.int("REFERRAL_OUTCOME_DAYS", default=28)

@@ -1,0 +1,342 @@
+"""People, encounters and their decisions, referrals and outcomes, and the policy that judges.
+
+Rules live in `diversion.eligibility` (the decision) and `diversion.services` (writes); the
+models hold data and the constraints the database can keep.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from boroughs.models import Borough
+from diversion.choices import (
+    Decision,
+    EncounterSource,
+    Ethnicity,
+    Gender,
+    LeapDayRule,
+    OtherwiseDisposal,
+    ProviderKind,
+    ReoffenceSource,
+    Substance,
+)
+
+
+class ExclusionFactor(models.Model):
+    """Something that rules diversion out (e.g. signs of supply); admins add or retire them."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Used in imports and reasons")
+    label = models.CharField(max_length=200, help_text="Plain English, shown to officers")
+    active = models.BooleanField(default=True, help_text="Retired factors stay on old records")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the form")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EligibilityPolicy(models.Model):
+    """One version of the eligibility rules, in force from `effective_from` until the next."""
+
+    version = models.PositiveIntegerField(unique=True)
+    effective_from = models.DateField(unique=True)
+    min_age = models.PositiveSmallIntegerField("minimum age", default=18)
+    max_age = models.PositiveSmallIntegerField("maximum age", default=24)
+    prior_diversion_months = models.PositiveSmallIntegerField(
+        "previous diversion window (months)", default=12
+    )
+    leap_day_rule = models.CharField(
+        "birthday of people born on 29 February",
+        max_length=20,
+        choices=LeapDayRule.choices,
+        default=LeapDayRule.MARCH_1,
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name_plural = "eligibility policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age__lte=F("max_age")),
+                name="policy_min_age_not_above_max",
+                violation_error_message="The minimum age must not be above the maximum age.",
+            ),
+            models.CheckConstraint(
+                condition=Q(prior_diversion_months__gte=1),
+                name="policy_window_at_least_one_month",
+                violation_error_message="The previous diversion window must be at least 1 month.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.version} (from {self.effective_from:%-d %B %Y})"
+
+
+class SubstanceLimit(models.Model):
+    """An eligible substance and its quantity limit (inclusive) under one policy version."""
+
+    policy = models.ForeignKey(EligibilityPolicy, on_delete=models.CASCADE, related_name="limits")
+    substance = models.CharField(max_length=20, choices=Substance.choices)
+    max_grams = models.DecimalField(
+        max_digits=8, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["substance"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "substance"], name="limit_one_per_substance"),
+            models.CheckConstraint(condition=Q(max_grams__gt=0), name="limit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_substance_display()} up to {self.max_grams.normalize():f} g"
+
+
+class Person(models.Model):
+    """Someone an officer met. Names and date of birth never leave the officer's view."""
+
+    person_ref = models.CharField("person reference", max_length=64, unique=True)
+    pseudonym = models.CharField(max_length=32, unique=True, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=12, choices=Gender.choices)
+    ethnicity = models.CharField(max_length=2, choices=Ethnicity.choices)
+    pnc_id = models.CharField("PNC ID", max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["last_name", "date_of_birth"], name="person_surname_dob")]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Provider(models.Model):
+    """A drug-education or counselling service that takes referrals in some boroughs."""
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=ProviderKind.choices)
+    boroughs = models.ManyToManyField(Borough, related_name="providers", blank=True)
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords(m2m_fields=[boroughs])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Encounter(models.Model):
+    """An officer's encounter with a person found with cannabis, and its stored decision."""
+
+    encounter_ref = models.CharField("encounter reference", max_length=64, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="encounters")
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="encounters")
+    encounter_date = models.DateField(db_index=True)
+    occurred_at = models.DateTimeField(null=True, blank=True, help_text="Empty for imports")
+    location = models.CharField(max_length=200, blank=True)
+    substance = models.CharField(max_length=20, choices=Substance.choices)
+    quantity_grams = models.DecimalField(max_digits=8, decimal_places=3)
+    otherwise_disposal = models.CharField(
+        "disposal otherwise given",
+        max_length=20,
+        choices=OtherwiseDisposal.choices,
+        blank=True,
+        help_text="What the person would have received without the pilot",
+    )
+    exclusions = models.ManyToManyField(
+        ExclusionFactor, through="EncounterExclusion", related_name="encounters", blank=True
+    )
+    decision = models.CharField(max_length=12, choices=Decision.choices, db_index=True)
+    accepted = models.BooleanField(null=True, blank=True)
+    age_at_encounter = models.PositiveSmallIntegerField()
+    policy = models.ForeignKey(
+        EligibilityPolicy, on_delete=models.PROTECT, related_name="encounters"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounters",
+    )
+    source = models.CharField(
+        max_length=10, choices=EncounterSource.choices, default=EncounterSource.OFFICER
+    )
+    decided_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-encounter_date", "-encounter_ref"]
+        indexes = [
+            models.Index(fields=["person", "encounter_date"], name="encounter_person_date"),
+            models.Index(fields=["borough", "encounter_date"], name="encounter_borough_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_grams__gt=0), name="encounter_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=Decision.values), name="encounter_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(decision="diverted", accepted=True)
+                    | Q(decision="declined", accepted=False)
+                    | Q(
+                        decision__in=["ineligible", "not_offered", "offered"], accepted__isnull=True
+                    )
+                ),
+                name="encounter_accepted_matches_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.encounter_ref
+
+    def get_absolute_url(self) -> str:
+        return reverse("diversion:encounter_detail", kwargs={"encounter_ref": self.encounter_ref})
+
+
+class EncounterExclusion(models.Model):
+    """An exclusion factor present at an encounter, in the order the officer gave it."""
+
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.CASCADE, related_name="exclusion_links"
+    )
+    factor = models.ForeignKey(ExclusionFactor, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["encounter", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "factor"], name="exclusion_once_per_encounter"
+            ),
+            models.UniqueConstraint(
+                fields=["encounter", "position"], name="exclusion_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.encounter_id}: {self.factor_id}"
+
+
+class EncounterReason(models.Model):
+    """One broken rule behind an ineligible decision, in SPEC §3's order.
+
+    Kept as rows so reports count reasons in the database.
+    """
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="reasons")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=80, db_index=True)
+
+    class Meta:
+        ordering = ["encounter", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "position"], name="reason_position_unique"
+            ),
+            models.UniqueConstraint(fields=["encounter", "code"], name="reason_once_per_encounter"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """The one referral of a diverted encounter; its status is derived from the dates."""
+
+    encounter = models.OneToOneField(Encounter, on_delete=models.PROTECT, related_name="referral")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    appointment_on = models.DateField("appointment date", null=True, blank=True)
+    attended_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    did_not_attend_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    flagged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the daily check found no outcome in time"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(completed_on__isnull=False, did_not_attend_on__isnull=False)
+                & ~Q(completed_on__isnull=False, withdrawn_on__isnull=False)
+                & ~Q(did_not_attend_on__isnull=False, withdrawn_on__isnull=False),
+                name="referral_one_terminal_outcome",
+                violation_error_message=(
+                    "A referral can have only one of completed, did not attend or withdrawn."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True)
+                | Q(attended_on__isnull=False, attended_on__lte=F("completed_on")),
+                name="referral_completion_needs_attendance",
+                violation_error_message="Completion needs an attendance on or before it.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral for {self.encounter_id}"
+
+
+class Reoffence(models.Model):
+    """A further offence of a known person, entered by an officer or matched from records."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reoffences")
+    offence_date = models.DateField(db_index=True)
+    offence_type = models.CharField(max_length=200)
+    source_ref = models.CharField("source reference", max_length=100, blank=True)
+    source = models.CharField(max_length=10, choices=ReoffenceSource.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-offence_date"]
+        indexes = [models.Index(fields=["person", "offence_date"], name="reoffence_person_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "offence_date", "offence_type", "source_ref"],
+                name="reoffence_unique_match",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offence_type} on {self.offence_date}"

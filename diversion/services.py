@@ -1,0 +1,372 @@
+"""Writes: people, encounters and their decisions, referrals and their outcomes.
+
+Every function here is keyword-only, runs in one transaction, validates before it saves, and
+leaves a history record saying who made the change.
+"""
+
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from boroughs.models import Borough
+from diversion import eligibility
+from diversion.choices import Decision, EncounterSource, Gender, ReferralStatus
+from diversion.models import (
+    Encounter,
+    EncounterExclusion,
+    EncounterReason,
+    ExclusionFactor,
+    Person,
+    Provider,
+    Referral,
+)
+from diversion.policies import as_rule, policy_model_in_force
+from diversion.referral_status import status_on
+
+OUTCOME_FIELDS = ("attended_on", "completed_on", "did_not_attend_on", "withdrawn_on")
+TERMINAL_FIELDS = ("completed_on", "did_not_attend_on", "withdrawn_on")
+OUTCOME_LABELS = {
+    "attended_on": "attended",
+    "completed_on": "completed",
+    "did_not_attend_on": "did not attend",
+    "withdrawn_on": "withdrawn",
+}
+
+
+def new_reference(prefix: str) -> str:
+    """Make a short, unguessable reference such as ENC-7K2M9QXA."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I, read aloud over a radio
+    return f"{prefix}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def new_pseudonym() -> str:
+    """Make a pseudonym: random, so it reveals nothing, and stored, so it stays stable."""
+    return "P" + secrets.token_hex(8)
+
+
+def _audit(obj, by: AbstractBaseUser | None, reason: str = "") -> None:
+    """Tell django-simple-history who made the next save and why."""
+    if by is not None:
+        obj._history_user = by
+    if reason:
+        obj._change_reason = reason
+
+
+def person_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    gender: str,
+    ethnicity: str,
+    pnc_id: str = "",
+    person_ref: str | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> Person:
+    """Record a person, giving them a reference and a pseudonym."""
+    if date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "Date of birth must be in the past"})
+    person = Person(
+        person_ref=person_ref or new_reference("PER"),
+        pseudonym=new_pseudonym(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        gender=gender or Gender.NOT_STATED,
+        ethnicity=ethnicity,
+        pnc_id=pnc_id.strip(),
+    )
+    person.full_clean()
+    _audit(person, created_by)
+    with transaction.atomic():
+        person.save()
+    return person
+
+
+def previous_diversion_dates(
+    *, person: Person, exclude: Encounter | None = None
+) -> tuple[date, ...]:
+    """Return the dates of the person's encounters decided diverted."""
+    qs = Encounter.objects.filter(person=person, decision=Decision.DIVERTED)
+    if exclude is not None and exclude.pk:
+        qs = qs.exclude(pk=exclude.pk)
+    return tuple(qs.values_list("encounter_date", flat=True))
+
+
+def _factors(exclusions: Sequence[ExclusionFactor | str]) -> list[ExclusionFactor]:
+    """Resolve exclusion factors given as objects or codes, keeping their order."""
+    codes = [f.code if isinstance(f, ExclusionFactor) else f for f in exclusions]
+    found = {f.code: f for f in ExclusionFactor.objects.filter(code__in=codes)}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise ValidationError({"exclusions": f"Unknown exclusion factor: {', '.join(unknown)}"})
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def encounter_record(
+    *,
+    officer: AbstractBaseUser | None,
+    person: Person,
+    borough: Borough,
+    encounter_date: date,
+    substance: str,
+    quantity_grams: Decimal,
+    exclusions: Sequence[ExclusionFactor | str] = (),
+    occurred_at: datetime | None = None,
+    location: str = "",
+    otherwise_disposal: str = "",
+    accepted: bool | None = None,
+    encounter_ref: str | None = None,
+    source: str = EncounterSource.OFFICER,
+) -> Encounter:
+    """Judge an encounter with the policy in force on its date and store the decision.
+
+    The decision, its reasons, the policy version and the officer are stored together and never
+    recomputed. A diverted encounter gets its referral at once.
+    """
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if encounter_date > today:
+        errors["encounter_date"] = "The date of the encounter must be today or in the past"
+    if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
+        errors["occurred_at"] = "The time of the encounter must be now or in the past"
+    if borough.role == Borough.Role.NONE:
+        errors["borough"] = (
+            f"{borough.name} is not taking part in the diversion pilot, "
+            "so encounters cannot be recorded there"
+        )
+    if quantity_grams is None or quantity_grams <= 0:
+        errors["quantity_grams"] = "The amount must be more than 0 grams"
+    elif quantity_grams != quantity_grams.quantize(Decimal("0.001")):
+        errors["quantity_grams"] = "The amount must have no more than 3 decimal places"
+    if person.date_of_birth >= encounter_date:
+        errors["encounter_date"] = "The date of the encounter must be after the date of birth"
+    if errors:
+        raise ValidationError(errors)
+    factors = _factors(exclusions)
+    policy = policy_model_in_force(encounter_date)
+    facts = eligibility.Facts(
+        date_of_birth=person.date_of_birth,
+        encounter_date=encounter_date,
+        substance=substance,
+        quantity_grams=quantity_grams,
+        exclusions=tuple(f.code for f in factors),
+        previous_diversion_dates=previous_diversion_dates(person=person),
+        borough_role=borough.role,
+        pilot_start=borough.pilot_start,
+        pilot_end=borough.pilot_end,
+        accepted=accepted,
+    )
+    assessment = eligibility.assess(facts, as_rule(policy))
+    now = timezone.now()
+    encounter = Encounter(
+        encounter_ref=encounter_ref or new_reference("ENC"),
+        person=person,
+        borough=borough,
+        encounter_date=encounter_date,
+        occurred_at=occurred_at,
+        location=location.strip(),
+        substance=substance,
+        quantity_grams=quantity_grams,
+        otherwise_disposal=otherwise_disposal,
+        decision=assessment.decision.value,
+        accepted=accepted
+        if assessment.decision in (Decision.DIVERTED, Decision.DECLINED)
+        else None,
+        age_at_encounter=assessment.age,
+        policy=policy,
+        officer=officer,
+        source=source,
+        decided_at=now,
+        answered_at=now if accepted is not None and assessment.offered else None,
+    )
+    encounter.full_clean()
+    _audit(encounter, officer)
+    with transaction.atomic():
+        encounter.save()
+        EncounterReason.objects.bulk_create(
+            EncounterReason(encounter=encounter, position=i, code=code)
+            for i, code in enumerate(assessment.reasons, start=1)
+        )
+        EncounterExclusion.objects.bulk_create(
+            EncounterExclusion(encounter=encounter, factor=factor, position=i)
+            for i, factor in enumerate(factors, start=1)
+        )
+        if encounter.decision == Decision.DIVERTED:
+            _referral_open(encounter=encounter, by=officer)
+    return encounter
+
+
+def encounter_answer(
+    *, encounter: Encounter, accepted: bool, by: AbstractBaseUser | None
+) -> Encounter:
+    """Record whether the person accepted the diversion they were offered."""
+    with transaction.atomic():
+        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        if encounter.decision != Decision.OFFERED:
+            raise ValidationError(
+                "The person's answer has already been recorded for this encounter"
+                if encounter.decision in (Decision.DIVERTED, Decision.DECLINED)
+                else "Diversion was not offered at this encounter"
+            )
+        encounter.accepted = accepted
+        encounter.decision = Decision.DIVERTED if accepted else Decision.DECLINED
+        encounter.answered_at = timezone.now()
+        encounter.full_clean()
+        _audit(encounter, by, "Recorded the person's answer to the offer of diversion")
+        encounter.save()
+        if accepted:
+            _referral_open(encounter=encounter, by=by)
+    return encounter
+
+
+def _referral_open(*, encounter: Encounter, by: AbstractBaseUser | None) -> Referral:
+    referral = Referral(encounter=encounter)
+    _audit(referral, by)
+    referral.save()
+    return referral
+
+
+def referral_arrange(
+    *,
+    referral: Referral,
+    provider: Provider,
+    appointment_on: date | None,
+    by: AbstractBaseUser | None,
+) -> Referral:
+    """Send the referral to a provider serving the encounter's borough, with an appointment."""
+    encounter = referral.encounter
+    errors: dict[str, str] = {}
+    if not provider.active:
+        errors["provider"] = f"{provider.name} is no longer taking referrals"
+    elif not provider.boroughs.filter(pk=encounter.borough_id).exists():
+        errors["provider"] = f"{provider.name} does not serve {encounter.borough.name}"
+    if appointment_on is not None and appointment_on < encounter.encounter_date:
+        errors["appointment_on"] = "The appointment must be on or after the encounter date"
+    if errors:
+        raise ValidationError(errors)
+    referral.provider = provider
+    referral.appointment_on = appointment_on
+    referral.full_clean()
+    _audit(referral, by)
+    with transaction.atomic():
+        referral.save()
+    return referral
+
+
+def outcome_date_errors(
+    *,
+    encounter_date: date,
+    attended_on: date | None,
+    completed_on: date | None,
+    did_not_attend_on: date | None,
+    withdrawn_on: date | None,
+    today: date,
+) -> dict[str, str]:
+    """Check outcome dates against SPEC §4; return plain-English errors keyed by field."""
+    values = {
+        "attended_on": attended_on,
+        "completed_on": completed_on,
+        "did_not_attend_on": did_not_attend_on,
+        "withdrawn_on": withdrawn_on,
+    }
+    errors: dict[str, str] = {}
+    for field, value in values.items():
+        label = OUTCOME_LABELS[field].capitalize()
+        if value is None:
+            continue
+        if value < encounter_date:
+            errors[field] = f"{label} date must be on or after the encounter date"
+        elif value > today:
+            errors[field] = f"{label} date must be today or in the past"
+    terminal = [f for f in TERMINAL_FIELDS if values[f] is not None]
+    if len(terminal) > 1:
+        names = " and ".join(OUTCOME_LABELS[f] for f in terminal)
+        errors.setdefault(
+            terminal[1], f"A referral can end only one way: it has both {names} dates"
+        )
+    if completed_on is not None and "completed_on" not in errors:
+        if attended_on is None:
+            errors["completed_on"] = "Completion needs an attendance date on or before it"
+        elif attended_on > completed_on:
+            errors["completed_on"] = "Completed date must be on or after the attended date"
+    return errors
+
+
+def referral_outcome_record(
+    *,
+    referral: Referral,
+    attended_on: date | None,
+    completed_on: date | None,
+    did_not_attend_on: date | None,
+    withdrawn_on: date | None,
+    by: AbstractBaseUser | None,
+) -> Referral:
+    """Record a referral's outcome dates, all of them checked together."""
+    errors = outcome_date_errors(
+        encounter_date=referral.encounter.encounter_date,
+        attended_on=attended_on,
+        completed_on=completed_on,
+        did_not_attend_on=did_not_attend_on,
+        withdrawn_on=withdrawn_on,
+        today=timezone.localdate(),
+    )
+    if errors:
+        raise ValidationError(errors)
+    referral.attended_on = attended_on
+    referral.completed_on = completed_on
+    referral.did_not_attend_on = did_not_attend_on
+    referral.withdrawn_on = withdrawn_on
+    referral.full_clean()
+    _audit(referral, by)
+    with transaction.atomic():
+        referral.save()
+    return referral
+
+
+def referral_status_today(referral: Referral) -> ReferralStatus:
+    """Return the referral's status today."""
+    return status_on(
+        attended_on=referral.attended_on,
+        completed_on=referral.completed_on,
+        did_not_attend_on=referral.did_not_attend_on,
+        withdrawn_on=referral.withdrawn_on,
+        day=timezone.localdate(),
+    )
+
+
+def referrals_flag_overdue(*, today: date | None = None) -> int:
+    """Flag referrals with no terminal outcome N days after the encounter (daily job)."""
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=settings.REFERRAL_OUTCOME_DAYS)
+    overdue = list(
+        Referral.objects.filter(
+            flagged_at__isnull=True,
+            encounter__encounter_date__lte=cutoff,
+            completed_on__isnull=True,
+            did_not_attend_on__isnull=True,
+            withdrawn_on__isnull=True,
+        )
+    )
+    now = timezone.now()
+    for referral in overdue:
+        referral.flagged_at = now
+    with transaction.atomic():
+        bulk_update_with_history(
+            overdue,
+            Referral,
+            ["flagged_at"],
+            batch_size=1000,
+            default_change_reason=(
+                f"No outcome {settings.REFERRAL_OUTCOME_DAYS} days after the encounter"
+            ),
+        )
+    return len(overdue)
