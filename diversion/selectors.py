@@ -1,8 +1,137 @@
-"""Reads about people, encounters and referrals, always scoped to what the user may see."""
+"""Reads about people, encounters and referrals, always scoped to what the user may see.
+
+An officer sees records in the boroughs they are assigned to and nothing else: a record
+outside them is "not found" (404), so its existence is not given away.
+"""
+
+from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.http import Http404
+
+from boroughs.models import Borough, OfficerAssignment
+from boroughs.selectors import boroughs_for_officer
+from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral
+
+RECENT_ENCOUNTERS = 20
+
+
+def _officer_boroughs(user: AbstractBaseUser) -> QuerySet[OfficerAssignment]:
+    """Return the officer's assignments as a subquery of borough ids."""
+    return OfficerAssignment.objects.filter(officer=user).values("borough_id")
+
+
+def encounters_for_officer(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
+    """Return encounters in the officer's boroughs, newest first."""
+    return (
+        Encounter.objects.filter(borough_id__in=_officer_boroughs(user))
+        .select_related("person", "borough")
+        .order_by(
+            "-encounter_date",
+            F("occurred_at").desc(nulls_last=True),
+            "-created_at",
+            "-encounter_ref",
+        )
+    )
+
+
+def encounter_for_officer(*, user: AbstractBaseUser, encounter_ref: str) -> Encounter:
+    """Return one encounter in the officer's boroughs, or raise Http404."""
+    encounter = (
+        encounters_for_officer(user=user)
+        .select_related("policy", "officer", "referral__provider")
+        .filter(encounter_ref=encounter_ref)
+        .first()
+    )
+    if encounter is None:
+        raise Http404("No encounter with that reference in your boroughs")
+    return encounter
+
+
+def encounter_search(
+    *,
+    user: AbstractBaseUser,
+    encounter_ref: str = "",
+    last_name: str = "",
+    date_of_birth: date | None = None,
+) -> QuerySet[Encounter]:
+    """Find encounters in the officer's boroughs by reference, or by surname and birth date."""
+    encounters = encounters_for_officer(user=user)
+    if encounter_ref:
+        return encounters.filter(encounter_ref__iexact=encounter_ref.strip())
+    if last_name and date_of_birth:
+        return encounters.filter(
+            person__last_name__iexact=last_name.strip(), person__date_of_birth=date_of_birth
+        )
+    return encounters.none()
+
+
+def people_matching(*, last_name: str, date_of_birth: date) -> QuerySet[Person]:
+    """Return everyone recorded with this surname and date of birth, in any borough.
+
+    Shown only to an officer who already knows both, so that someone met again (perhaps in
+    another borough) is chosen rather than recorded a second time.
+    """
+    return Person.objects.filter(
+        last_name__iexact=last_name.strip(), date_of_birth=date_of_birth
+    ).order_by("first_name", "created_at")
+
+
+def person_for_officer(*, user: AbstractBaseUser, person_ref: str) -> Person:
+    """Return a person met in one of the officer's boroughs, or raise Http404."""
+    seen_here = Encounter.objects.filter(
+        person=OuterRef("pk"), borough_id__in=_officer_boroughs(user)
+    )
+    person = Person.objects.filter(Exists(seen_here), person_ref=person_ref).first()
+    if person is None:
+        raise Http404("No person with that reference in your boroughs")
+    return person
+
+
+def person_encounters_for_officer(*, user: AbstractBaseUser, person: Person) -> QuerySet[Encounter]:
+    """Return a person's encounters in the officer's boroughs."""
+    return encounters_for_officer(user=user).filter(person=person)
+
+
+def referrals_needing_action(*, user: AbstractBaseUser) -> QuerySet[Referral]:
+    """Return flagged referrals in the officer's boroughs that still have no final outcome."""
+    return (
+        Referral.objects.filter(
+            encounter__borough_id__in=_officer_boroughs(user),
+            flagged_at__isnull=False,
+            completed_on__isnull=True,
+            did_not_attend_on__isnull=True,
+            withdrawn_on__isnull=True,
+        )
+        .select_related("encounter", "encounter__borough", "provider")
+        .order_by("encounter__encounter_date", "encounter__encounter_ref")
+    )
+
+
+def encounter_boroughs_for_officer(*, user: AbstractBaseUser) -> QuerySet[Borough]:
+    """Return the officer's boroughs where encounters can be recorded (pilot or comparison)."""
+    return boroughs_for_officer(user=user).exclude(role=Borough.Role.NONE)
+
+
+def exclusion_factors_active() -> QuerySet[ExclusionFactor]:
+    """Return the exclusion factors offered on the form, in their set order."""
+    return ExclusionFactor.objects.filter(active=True).order_by("position", "code")
+
+
+def exclusion_labels() -> dict[str, str]:
+    """Return every factor's label by code, retired ones too, for describing old reasons."""
+    return dict(ExclusionFactor.objects.values_list("code", "label"))
+
+
+def providers_for_borough(*, borough: Borough) -> QuerySet[Provider]:
+    """Return the active providers that take referrals from a borough."""
+    return Provider.objects.filter(active=True, boroughs=borough).order_by("name")
 
 
 def officer_home_context(*, user: AbstractBaseUser) -> dict:
     """Return what the officer's home page shows: recent encounters, referrals needing action."""
-    return {}
+    return {
+        "recent_encounters": list(encounters_for_officer(user=user)[:RECENT_ENCOUNTERS]),
+        "referrals_needing_action": list(referrals_needing_action(user=user)),
+    }

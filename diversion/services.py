@@ -370,3 +370,51 @@ def referrals_flag_overdue(*, today: date | None = None) -> int:
             ),
         )
     return len(overdue)
+
+
+def reoffence_record(
+    *,
+    person: Person,
+    offence_date: date,
+    offence_type: str,
+    source_ref: str = "",
+    by: AbstractBaseUser | None,
+) -> "Reoffence":  # noqa: F821 - imported below, as this function was appended to the module
+    """Record a further offence an officer knows of; an identical record is not added twice."""
+    from diversion.choices import ReoffenceSource
+    from diversion.models import Reoffence
+
+    offence_type = (offence_type or "").strip()
+    source_ref = (source_ref or "").strip()
+    errors: dict[str, str] = {}
+    if offence_date is None:
+        errors["offence_date"] = "Enter the date of the offence"
+    elif offence_date > timezone.localdate():
+        errors["offence_date"] = "The date of the offence must be today or in the past"
+    elif offence_date <= person.date_of_birth:
+        errors["offence_date"] = "The date of the offence must be after the date of birth"
+    if not offence_type:
+        errors["offence_type"] = "Enter the type of offence"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        existing = Reoffence.objects.filter(
+            person=person,
+            offence_date=offence_date,
+            offence_type=offence_type,
+            source_ref=source_ref,
+        ).first()
+        if existing is not None:
+            return existing
+        reoffence = Reoffence(
+            person=person,
+            offence_date=offence_date,
+            offence_type=offence_type,
+            source_ref=source_ref,
+            source=ReoffenceSource.OFFICER,
+            entered_by=by,
+        )
+        reoffence.full_clean()
+        _audit(reoffence, by)
+        reoffence.save()
+    return reoffence

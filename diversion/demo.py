@@ -1,0 +1,759 @@
+"""Synthetic demo data for the pilot: a pure generator and a fast bulk writer (SPEC §7 seed_demo).
+
+`generate` is pure: given a seed, a count and the setting (boroughs, providers, policy) it yields
+the same people, encounters, referrals and reoffences every time, judged by the real rule
+(`diversion.eligibility.assess`). `demo_seed` writes them in chunks with `bulk_create`, so a
+million encounters take minutes, not hours.
+
+Demo data is synthetic, so it is written without per-row history records: history exists to
+audit what people did, and nobody did this.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
+from django.utils import timezone
+
+from boroughs.models import Borough
+from boroughs.roles import Role
+from boroughs.services import borough_configure
+from diversion import eligibility
+from diversion.choices import (
+    Decision,
+    EncounterSource,
+    OtherwiseDisposal,
+    ProviderKind,
+    ReoffenceSource,
+    Substance,
+)
+from diversion.models import (
+    Encounter,
+    EncounterExclusion,
+    EncounterReason,
+    ExclusionFactor,
+    Person,
+    Provider,
+    Referral,
+    Reoffence,
+)
+from diversion.policies import PolicyBook
+
+LONDON = ZoneInfo("Europe/London")
+DEMO_PASSWORD = "demo-pilot-password"
+DEMO_USERNAMES: tuple[str, ...] = (Role.OFFICER, Role.ANALYST, Role.APPROVER, Role.ADMIN)
+BATCH_SIZE = 5000
+
+PILOT_BOROUGHS = ("E09000022", "E09000028", "E09000023", "E09000012")  # Lambeth … Hackney
+COMPARISON_BOROUGHS = ("E09000008", "E09000025", "E09000005", "E09000014")  # Croydon … Haringey
+PILOT_MONTHS_AGO = 18
+
+# London-like mixes for young people found with cannabis; weights, not percentages.
+GENDERS = (("male", 84), ("female", 14), ("other", 0.5), ("not_stated", 1.5))
+ETHNICITIES = (
+    ("W1", 30), ("W2", 1), ("W3", 0.3), ("W4", 0.3), ("W9", 10),
+    ("M1", 4), ("M2", 2), ("M3", 2), ("M9", 3),
+    ("A1", 4), ("A2", 3), ("A3", 4), ("A4", 1), ("A9", 3),
+    ("B1", 9), ("B2", 10), ("B9", 5),
+    ("O2", 2), ("O9", 3), ("NS", 3),
+)  # fmt: skip
+# Age at a person's first encounter: mostly in the pilot's 18–24 band, some either side.
+AGES = tuple(zip(range(16, 28), (2, 5, 12, 13, 13, 12, 11, 10, 9, 5, 3, 2), strict=True))
+SUBSTANCES = (("cannabis_herbal", 82), ("cannabis_resin", 13), ("other", 5))
+DISPOSALS = (
+    (OtherwiseDisposal.CANNABIS_WARNING.value, 55),
+    (OtherwiseDisposal.PENALTY_NOTICE.value, 25),
+    (OtherwiseDisposal.ARREST_CHARGE.value, 8),
+    (OtherwiseDisposal.NO_FURTHER_ACTION.value, 12),
+)
+# Extra encounters after a person's first: most people are met once.
+REPEATS = ((0, 76), (1, 15), (2, 6), (3, 3))
+OFFENCE_TYPES = (
+    "Possession of cannabis",
+    "Theft from a shop",
+    "Common assault",
+    "Criminal damage",
+    "Possession of a class A drug",
+    "Public order offence",
+    "Possession of an offensive weapon",
+)
+FIRST_NAMES = {
+    "male": (
+        "Adam",
+        "Ahmed",
+        "Aiden",
+        "Alfie",
+        "Amir",
+        "Ben",
+        "Callum",
+        "Charlie",
+        "Daniel",
+        "David",
+        "Dylan",
+        "Ethan",
+        "Harry",
+        "Ibrahim",
+        "Isaac",
+        "Jack",
+        "Jacob",
+        "Jamal",
+        "James",
+        "Jayden",
+        "Joel",
+        "Joshua",
+        "Kai",
+        "Kwame",
+        "Leo",
+        "Liam",
+        "Luca",
+        "Marcus",
+        "Mason",
+        "Mohammed",
+        "Nathan",
+        "Oliver",
+        "Omar",
+        "Oscar",
+        "Reece",
+        "Ryan",
+        "Samuel",
+        "Tariq",
+        "Theo",
+        "Tyler",
+        "Yusuf",
+        "Zain",
+    ),
+    "female": (
+        "Aaliyah",
+        "Amara",
+        "Amelia",
+        "Aisha",
+        "Chloe",
+        "Ella",
+        "Emily",
+        "Fatima",
+        "Grace",
+        "Hannah",
+        "Imani",
+        "Isla",
+        "Jade",
+        "Keisha",
+        "Leah",
+        "Maya",
+        "Mia",
+        "Nadia",
+        "Olivia",
+        "Priya",
+        "Ruby",
+        "Sophie",
+        "Zara",
+    ),
+    "other": ("Alex", "Charlie", "Jordan", "Riley", "Sam", "Taylor"),
+}
+FIRST_NAMES["not_stated"] = FIRST_NAMES["other"]
+LAST_NAMES = (
+    "Adams", "Adebayo", "Ahmed", "Ali", "Allen", "Asante", "Baker", "Begum", "Bennett",
+    "Brown", "Campbell", "Chen", "Clarke", "Cohen", "Davies", "Demir", "Edwards", "Evans",
+    "Francis", "Green", "Hall", "Harris", "Hassan", "Hughes", "Hussain", "Islam", "Jackson",
+    "James", "Johnson", "Jones", "Kaur", "Khan", "King", "Kowalski", "Lee", "Lewis", "Martin",
+    "Mensah", "Miah", "Mohamed", "Morris", "Murphy", "Nowak", "Okafor", "Okonkwo", "Osei",
+    "Owusu", "Patel", "Phillips", "Popescu", "Rahman", "Reid", "Roberts", "Robinson",
+    "Santos", "Shah", "Silva", "Singh", "Smith", "Taylor", "Thomas", "Thompson", "Walker",
+    "Ward", "White", "Williams", "Wilson", "Wood", "Wright", "Yilmaz", "Young",
+)  # fmt: skip
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as diversion.services.new_reference
+
+
+# --- The setting the generator works in --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoroughSpec:
+    """A borough taking part, as the generator needs it."""
+
+    id: int
+    gss_code: str
+    role: str
+    pilot_start: date | None
+    pilot_end: date | None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything outside the seed that the generated data depends on."""
+
+    today: date
+    now: datetime  # nothing happens after this moment
+    start: date
+    boroughs: tuple[BoroughSpec, ...]
+    # Borough id -> ids of the providers serving it.
+    providers: Mapping[int, tuple[int, ...]]
+    exclusion_codes: tuple[str, ...]
+    # Day -> (id of the stored policy version in force, its rule).
+    policy_for: Callable[[date], tuple[int, eligibility.Policy]]
+    outcome_days: int = 28
+
+
+# --- What the generator yields -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PersonRow:
+    index: int
+    person_ref: str
+    pseudonym: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    gender: str
+    ethnicity: str
+
+
+@dataclass(slots=True)
+class ReferralRow:
+    provider_id: int | None
+    appointment_on: date
+    attended_on: date | None
+    completed_on: date | None
+    did_not_attend_on: date | None
+    withdrawn_on: date | None
+    flagged_at: datetime | None
+
+
+@dataclass(slots=True)
+class EncounterRow:
+    person_index: int
+    encounter_ref: str
+    borough_id: int
+    encounter_date: date
+    occurred_at: datetime
+    substance: str
+    quantity_grams: Decimal
+    otherwise_disposal: str
+    exclusions: tuple[str, ...]
+    decision: str
+    accepted: bool | None
+    age: int
+    policy_id: int
+    reasons: tuple[str, ...]
+    referral: ReferralRow | None
+
+
+@dataclass(slots=True)
+class ReoffenceRow:
+    person_index: int
+    offence_date: date
+    offence_type: str
+    source_ref: str
+
+
+@dataclass(slots=True)
+class Chunk:
+    people: list[PersonRow] = field(default_factory=list)
+    encounters: list[EncounterRow] = field(default_factory=list)
+    reoffences: list[ReoffenceRow] = field(default_factory=list)
+
+
+# --- Pure helpers ------------------------------------------------------------------------
+
+
+class _Scrambler:
+    """A keyed bijection on n-bit integers: unique, random-looking references from a counter.
+
+    Drawing references at random would risk collisions across a million rows; scrambling a
+    counter cannot collide, and the key comes from the seeded generator.
+    """
+
+    def __init__(self, rng: random.Random, bits: int) -> None:
+        self.bits = bits
+        self.mask = (1 << bits) - 1
+        self.shift = bits // 2
+        self.keys = [rng.getrandbits(bits) | 1 for _ in range(3)]
+        self.offset = rng.getrandbits(bits)
+
+    def __call__(self, n: int) -> int:
+        x = (n + self.offset) & self.mask
+        for key in self.keys:  # xorshift and odd multiplication are both invertible
+            x ^= x >> self.shift
+            x = (x * key) & self.mask
+        return x ^ (x >> self.shift)
+
+
+def _encode(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 32)
+        chars.append(REF_ALPHABET[digit])
+    return "".join(chars)
+
+
+def _weighted(pairs: Sequence[tuple[object, float]]) -> tuple[list, list[float]]:
+    values = [v for v, _ in pairs]
+    cumulative: list[float] = []
+    total = 0.0
+    for _, weight in pairs:
+        total += weight
+        cumulative.append(total)
+    return values, cumulative
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def default_pilot_start(today: date) -> date:
+    """Return the first of the month about 18 months before ``today``."""
+    return eligibility.subtract_months(today, PILOT_MONTHS_AGO).replace(day=1)
+
+
+def _quantity(rng: random.Random, substance: str) -> Decimal:
+    """Return a weighed amount: mostly small, a few over the usual limits."""
+    if substance == Substance.CANNABIS_HERBAL:
+        grams = rng.uniform(26, 60) if rng.random() < 0.04 else rng.lognormvariate(1.1, 0.75)
+    elif substance == Substance.CANNABIS_RESIN:
+        grams = rng.uniform(5.5, 15) if rng.random() < 0.05 else rng.uniform(0.2, 4.5)
+    else:
+        grams = rng.uniform(0.1, 3)
+    return Decimal(f"{max(grams, 0.1):.2f}")
+
+
+def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]:
+    """Yield people with their encounters (exactly ``encounters`` of them) in chunks.
+
+    Each person's encounters are judged in date order by the real rule, with their earlier
+    diversions tracked in memory; the rule looks at nobody else, so judging person by person
+    gives the same decisions as judging everyone in date order.
+    """
+    rng = random.Random(seed)
+    ref_for = _Scrambler(rng, 40)
+    person_ref_for = _Scrambler(rng, 40)
+    pseudonym_for = _Scrambler(rng, 64)
+    reoffence_ref_for = _Scrambler(rng, 40)
+    genders, gender_cum = _weighted(GENDERS)
+    ethnicities, ethnicity_cum = _weighted(ETHNICITIES)
+    ages, age_cum = _weighted(AGES)
+    substances, substance_cum = _weighted(SUBSTANCES)
+    disposals, disposal_cum = _weighted(DISPOSALS)
+    repeats, repeat_cum = _weighted(REPEATS)
+    boroughs = setting.boroughs
+    if not boroughs:
+        raise ValueError("No borough is taking part, so there is nowhere to record encounters")
+    home_weights = [3 if b.role == Borough.Role.PILOT else 2 for b in boroughs]
+    home_cum = _weighted(list(zip(boroughs, home_weights, strict=True)))[1]
+    span = (setting.today - setting.start).days
+
+    def pick(values: list, cumulative: list[float]):
+        return rng.choices(values, cum_weights=cumulative)[0]
+
+    chunk = Chunk()
+    made = 0
+    person_index = 0
+    reoffence_index = 0
+    while made < encounters:
+        gender = pick(genders, gender_cum)
+        first_day = setting.start + timedelta(days=rng.randrange(span + 1))
+        age = pick(ages, age_cum)
+        date_of_birth = _add_years(first_day, -age - 1) + timedelta(days=rng.randrange(1, 366))
+        if date_of_birth >= first_day:
+            date_of_birth = first_day - timedelta(days=1)
+        person = PersonRow(
+            index=person_index,
+            person_ref="PER-" + _encode(person_ref_for(person_index), 8),
+            pseudonym=f"P{pseudonym_for(person_index):016x}",
+            first_name=rng.choice(FIRST_NAMES[gender]),
+            last_name=rng.choice(LAST_NAMES),
+            date_of_birth=date_of_birth,
+            gender=gender,
+            ethnicity=pick(ethnicities, ethnicity_cum),
+        )
+        chunk.people.append(person)
+        home = rng.choices(boroughs, cum_weights=home_cum)[0]
+        days = [first_day]
+        for _ in range(pick(repeats, repeat_cum)):
+            later = days[-1] + timedelta(days=rng.randint(14, 300))
+            if later > setting.today:
+                break
+            days.append(later)
+        days = days[: encounters - made]
+        diversions: list[date] = []
+        for day in days:
+            chunk.encounters.append(
+                _encounter(rng, setting, person, day, home, ref_for(made), diversions)
+            )
+            made += 1
+        # Further offences after the first encounter, fewer for those who were diverted.
+        chance = 0.14 if diversions else 0.22
+        if rng.random() < chance:
+            offence_day = first_day
+            for _ in range(rng.choice((1, 1, 1, 2))):
+                offence_day = offence_day + timedelta(days=rng.randint(7, 330))
+                if offence_day > setting.today:
+                    break
+                chunk.reoffences.append(
+                    ReoffenceRow(
+                        person_index=person_index,
+                        offence_date=offence_day,
+                        offence_type=rng.choice(OFFENCE_TYPES),
+                        source_ref="PNC-" + _encode(reoffence_ref_for(reoffence_index), 8),
+                    )
+                )
+                reoffence_index += 1
+        person_index += 1
+        if len(chunk.encounters) >= BATCH_SIZE:
+            yield chunk
+            chunk = Chunk()
+    if chunk.people:
+        yield chunk
+
+
+_TABLES: dict[str, tuple[list, list[float]]] = {
+    "substance": _weighted(SUBSTANCES),
+    "disposal": _weighted(DISPOSALS),
+}
+
+
+def _encounter(
+    rng: random.Random,
+    setting: Setting,
+    person: PersonRow,
+    day: date,
+    home: BoroughSpec,
+    ref_number: int,
+    diversions: list[date],
+) -> EncounterRow:
+    """Make one encounter of ``person`` on ``day`` and judge it; note a diversion."""
+    borough = home if rng.random() < 0.9 else rng.choice(setting.boroughs)
+    substances, substance_cum = _TABLES["substance"]
+    disposals, disposal_cum = _TABLES["disposal"]
+    substance = rng.choices(substances, cum_weights=substance_cum)[0]
+    quantity = _quantity(rng, substance)
+    exclusions: tuple[str, ...] = ()
+    if setting.exclusion_codes and rng.random() < 0.07:
+        exclusions = tuple(
+            rng.sample(setting.exclusion_codes, 2 if rng.random() < 0.15 else 1)
+            if len(setting.exclusion_codes) > 1
+            else setting.exclusion_codes
+        )
+    midnight = datetime.combine(day, time(0, 0), tzinfo=LONDON)
+    minutes = rng.randrange(10 * 60, 24 * 60)  # 10:00 to 23:59, when most stops happen
+    if day >= setting.today:  # today: some time before now
+        minutes = min(minutes, max(int((setting.now - midnight).total_seconds() // 60) - 10, 0))
+    occurred_at = midnight + timedelta(minutes=minutes)
+    accepted = rng.random() < 0.8
+    policy_id, rule = setting.policy_for(day)
+    facts = eligibility.Facts(
+        date_of_birth=person.date_of_birth,
+        encounter_date=day,
+        substance=substance,
+        quantity_grams=quantity,
+        exclusions=exclusions,
+        previous_diversion_dates=tuple(diversions),
+        borough_role=borough.role,
+        pilot_start=borough.pilot_start,
+        pilot_end=borough.pilot_end,
+        accepted=accepted,
+    )
+    assessment = eligibility.assess(facts, rule)
+    decision = assessment.decision.value
+    referral = None
+    if decision == Decision.DIVERTED:
+        diversions.append(day)
+        referral = _referral(rng, setting, borough.id, day)
+    return EncounterRow(
+        person_index=person.index,
+        encounter_ref="ENC-" + _encode(ref_number, 8),
+        borough_id=borough.id,
+        encounter_date=day,
+        occurred_at=occurred_at,
+        substance=substance,
+        quantity_grams=quantity,
+        otherwise_disposal=rng.choices(disposals, cum_weights=disposal_cum)[0],
+        exclusions=exclusions,
+        decision=decision,
+        accepted=accepted if assessment.offered else None,
+        age=assessment.age,
+        policy_id=policy_id,
+        reasons=assessment.reasons,
+        referral=referral,
+    )
+
+
+def _referral(rng: random.Random, setting: Setting, borough_id: int, day: date) -> ReferralRow:
+    """Make a referral whose dates obey SPEC §4: none before the encounter or after today."""
+    today = setting.today
+    providers = setting.providers.get(borough_id, ())
+    provider_id = rng.choice(providers) if providers else None
+    appointment = min(day + timedelta(days=rng.randint(2, 21)), today)
+    attended = completed = did_not_attend = withdrawn = None
+    roll = rng.random()
+    if roll < 0.72:  # attends, and most then complete
+        attended = appointment + timedelta(days=rng.randint(0, 3))
+        if rng.random() < 0.93:
+            completed = attended + timedelta(days=rng.choice((0, 0, 0, 7, 14, 21)))
+    elif roll < 0.87:
+        did_not_attend = appointment
+    elif roll < 0.93:
+        withdrawn = day + timedelta(days=rng.randint(1, 20))
+    # Whatever has not happened yet by today stays open.
+    if attended is not None and attended > today:
+        attended = completed = None
+    if completed is not None and completed > today:
+        completed = None
+    if did_not_attend is not None and did_not_attend > today:
+        did_not_attend = None
+    if withdrawn is not None and withdrawn > today:
+        withdrawn = None
+    # The daily check flags a referral still without an outcome N days after the encounter.
+    flag_day = day + timedelta(days=setting.outcome_days)
+    ended = completed or did_not_attend or withdrawn
+    flagged_at = None
+    if flag_day <= today and (ended is None or ended > flag_day):
+        flagged_at = datetime.combine(flag_day, time(5, 30), tzinfo=LONDON)
+    return ReferralRow(
+        provider_id=provider_id,
+        appointment_on=appointment,
+        attended_on=attended,
+        completed_on=completed,
+        did_not_attend_on=did_not_attend,
+        withdrawn_on=withdrawn,
+        flagged_at=flagged_at,
+    )
+
+
+# --- Writing to the database -------------------------------------------------------------
+
+
+def demo_data_exists() -> bool:
+    """Say whether demo encounters are already stored."""
+    return Encounter.objects.filter(source=EncounterSource.DEMO).exists()
+
+
+def demo_boroughs_ensure(*, today: date) -> list[Borough]:
+    """Return the boroughs taking part, configuring the demo pilot if none does yet."""
+    taking_part = list(Borough.objects.exclude(role=Borough.Role.NONE).order_by("gss_code"))
+    if taking_part:
+        return taking_part
+    start = default_pilot_start(today)
+    for code in PILOT_BOROUGHS:
+        borough_configure(gss_code=code, role="pilot", pilot_start=start, change_reason="seed_demo")
+    for code in COMPARISON_BOROUGHS:
+        borough_configure(gss_code=code, role="comparison", change_reason="seed_demo")
+    return list(Borough.objects.exclude(role=Borough.Role.NONE).order_by("gss_code"))
+
+
+def demo_providers_ensure(*, boroughs: Sequence[Borough]) -> dict[int, tuple[int, ...]]:
+    """Make drug-education and counselling services for the pilot boroughs, if missing."""
+    pilots = [b for b in boroughs if b.role == Borough.Role.PILOT]
+    wanted = [
+        ("South London Cannabis Education Service", ProviderKind.DRUG_EDUCATION, pilots),
+        ("Open Door Young People's Counselling", ProviderKind.COUNSELLING, pilots),
+    ] + [
+        (f"{b.name} Young People's Drug Service", ProviderKind.DRUG_EDUCATION, [b]) for b in pilots
+    ]
+    for name, kind, served in wanted:
+        provider, _ = Provider.objects.get_or_create(name=name, defaults={"kind": kind})
+        provider.boroughs.add(*served)
+    serving: dict[int, list[int]] = {}
+    links = Provider.boroughs.through.objects.filter(provider__active=True).order_by("provider_id")
+    for provider_id, borough_id in links.values_list("provider_id", "borough_id"):
+        serving.setdefault(borough_id, []).append(provider_id)
+    return {borough_id: tuple(ids) for borough_id, ids in serving.items()}
+
+
+def demo_users_ensure(*, password: str, boroughs: Sequence[Borough]) -> dict[str, bool]:
+    """Make one user per role; return, per username, whether it was created just now.
+
+    Existing users keep their password: seeding must never take over a real account.
+    """
+    from boroughs.services import officer_assign
+
+    created_now: dict[str, bool] = {}
+    for username in DEMO_USERNAMES:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": username.capitalize(),
+                "last_name": "Demo",
+                "is_staff": username == Role.ADMIN,
+                "is_superuser": username == Role.ADMIN,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=username))
+        created_now[username] = created
+        if username == Role.OFFICER:
+            for borough in boroughs:
+                officer_assign(officer=user, borough=borough)
+    return created_now
+
+
+def _encounters(
+    chunk: Chunk, officer: User | None, person_ids: Mapping[int, int]
+) -> list[Encounter]:
+    """Build unsaved encounters for a chunk whose people are already saved."""
+    built = []
+    for row in chunk.encounters:
+        decided_at = row.occurred_at + timedelta(minutes=5)
+        built.append(
+            Encounter(
+                encounter_ref=row.encounter_ref,
+                person_id=person_ids[row.person_index],
+                borough_id=row.borough_id,
+                encounter_date=row.encounter_date,
+                occurred_at=row.occurred_at,
+                substance=row.substance,
+                quantity_grams=row.quantity_grams,
+                otherwise_disposal=row.otherwise_disposal,
+                decision=row.decision,
+                accepted=row.accepted,
+                age_at_encounter=row.age,
+                policy_id=row.policy_id,
+                officer=officer,
+                source=EncounterSource.DEMO,
+                decided_at=decided_at,
+                answered_at=decided_at if row.accepted is not None else None,
+            )
+        )
+    return built
+
+
+def demo_seed(
+    *,
+    seed: int,
+    encounters: int,
+    password: str = DEMO_PASSWORD,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Create the demo pilot and ``encounters`` synthetic encounters, all or nothing.
+
+    Return counts of what was made. Call `demo_data_exists` first: this does not check.
+    """
+    today = today or timezone.localdate()
+    counts = {"people": 0, "encounters": 0, "referrals": 0, "reoffences": 0}
+    with transaction.atomic():
+        boroughs = demo_boroughs_ensure(today=today)
+        providers = demo_providers_ensure(boroughs=boroughs)
+        demo_users_ensure(password=password, boroughs=boroughs)
+        officer = User.objects.get(username=Role.OFFICER)
+        book = PolicyBook()
+        policy_cache: dict[date, tuple[int, eligibility.Policy]] = {}
+
+        def policy_for(day: date) -> tuple[int, eligibility.Policy]:
+            if day not in policy_cache:
+                model, rule = book.in_force(day)
+                policy_cache[day] = (model.pk, rule)
+            return policy_cache[day]
+
+        pilot_starts = [b.pilot_start for b in boroughs if b.pilot_start]
+        start = min(pilot_starts) if pilot_starts else default_pilot_start(today)
+        setting = Setting(
+            today=today,
+            now=timezone.now(),
+            # A couple of months before the pilot, so pilot boroughs have a "before" too.
+            start=min(start - timedelta(days=61), today),
+            boroughs=tuple(
+                BoroughSpec(b.pk, b.gss_code, b.role, b.pilot_start, b.pilot_end) for b in boroughs
+            ),
+            providers=providers,
+            exclusion_codes=tuple(
+                ExclusionFactor.objects.filter(active=True).values_list("code", flat=True)
+            ),
+            policy_for=policy_for,
+            outcome_days=settings.REFERRAL_OUTCOME_DAYS,
+        )
+        factor_ids = dict(ExclusionFactor.objects.values_list("code", "pk"))
+        for chunk in generate(seed=seed, encounters=encounters, setting=setting):
+            _chunk_write(chunk, officer=officer, factor_ids=factor_ids, counts=counts)
+            # With DEBUG on Django keeps every query's SQL; bulk inserts would fill memory.
+            connection.queries_log.clear()
+            if progress is not None:
+                progress(counts["encounters"], encounters)
+    return counts
+
+
+def _chunk_write(
+    chunk: Chunk,
+    *,
+    officer: User,
+    factor_ids: Mapping[str, int],
+    counts: dict[str, int],
+) -> None:
+    """Insert one chunk with a handful of bulk inserts and no per-row queries."""
+    people = Person.objects.bulk_create(
+        [
+            Person(
+                person_ref=row.person_ref,
+                pseudonym=row.pseudonym,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                date_of_birth=row.date_of_birth,
+                gender=row.gender,
+                ethnicity=row.ethnicity,
+            )
+            for row in chunk.people
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    person_ids = {row.index: person.pk for row, person in zip(chunk.people, people, strict=True)}
+    encounters = Encounter.objects.bulk_create(
+        _encounters(chunk, officer, person_ids), batch_size=BATCH_SIZE
+    )
+    reasons: list[EncounterReason] = []
+    exclusions: list[EncounterExclusion] = []
+    referrals: list[Referral] = []
+    for row, encounter in zip(chunk.encounters, encounters, strict=True):
+        reasons.extend(
+            EncounterReason(encounter_id=encounter.pk, position=i, code=code)
+            for i, code in enumerate(row.reasons, start=1)
+        )
+        exclusions.extend(
+            EncounterExclusion(encounter_id=encounter.pk, factor_id=factor_ids[code], position=i)
+            for i, code in enumerate(row.exclusions, start=1)
+        )
+        if row.referral is not None:
+            r = row.referral
+            referrals.append(
+                Referral(
+                    encounter_id=encounter.pk,
+                    provider_id=r.provider_id,
+                    appointment_on=r.appointment_on,
+                    attended_on=r.attended_on,
+                    completed_on=r.completed_on,
+                    did_not_attend_on=r.did_not_attend_on,
+                    withdrawn_on=r.withdrawn_on,
+                    flagged_at=r.flagged_at,
+                )
+            )
+    EncounterReason.objects.bulk_create(reasons, batch_size=BATCH_SIZE)
+    EncounterExclusion.objects.bulk_create(exclusions, batch_size=BATCH_SIZE)
+    Referral.objects.bulk_create(referrals, batch_size=BATCH_SIZE)
+    Reoffence.objects.bulk_create(
+        [
+            Reoffence(
+                person_id=person_ids[row.person_index],
+                offence_date=row.offence_date,
+                offence_type=row.offence_type,
+                source_ref=row.source_ref,
+                source=ReoffenceSource.DEMO,
+            )
+            for row in chunk.reoffences
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    counts["people"] += len(people)
+    counts["encounters"] += len(encounters)
+    counts["referrals"] += len(referrals)
+    counts["reoffences"] += len(chunk.reoffences)

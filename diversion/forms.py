@@ -1,0 +1,503 @@
+"""Officer forms, laid out with the GOV.UK Design System through crispy-forms-gds.
+
+Forms check what a person typed (a real date, a number); the services check the rules and
+their ValidationErrors are put back onto the form with `add_service_errors`.
+"""
+
+from datetime import date, datetime, time
+
+from crispy_forms_gds.choices import Choice
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Fieldset, Layout, Size, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from boroughs.models import Borough
+from diversion.choices import Ethnicity, Gender, OtherwiseDisposal, Substance
+from diversion.models import ExclusionFactor, Person, Provider
+
+NEW_PERSON = "new"
+
+
+class GovDateField(DateInputField):
+    """A GOV.UK date input (day, month, year) whose errors name the date in plain English."""
+
+    def __init__(self, *, label: str, noun: str, required: bool = True, **kwargs) -> None:
+        super().__init__(label=label, required=required, **kwargs)
+        self.noun = noun
+        sentence = noun[0].upper() + noun[1:]
+        self.error_messages["required"] = f"Enter {noun}"
+        self.error_messages["incomplete"] = f"{sentence} must include a day, month and year"
+        self.real_date_message = f"{sentence} must be a real date"
+        # Tie a missing day, month or year to its own box, as the Design System asks.
+        self.require_all_fields = False
+        for part in self.fields:
+            part.required = True
+            part.error_messages["incomplete"] = self.error_messages["incomplete"]
+            part.validators = [RegexValidator(r"^\s*[0-9]+\s*$", self.real_date_message)]
+        for box in self.widget.widgets:
+            box.attrs["inputmode"] = "numeric"
+
+    def compress(self, data_list) -> date | None:
+        """Turn day, month and year into a date, refusing impossible ones plainly."""
+        if not data_list or not all(data_list):
+            return None
+        day, month, year = (str(v).strip() for v in data_list)
+        if len(year) != 4:
+            raise ValidationError("The year must include 4 numbers, for example 2004")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(self.real_date_message) from None
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
+    """Put a service's ValidationError onto the form, field by field where it can.
+
+    `fields` maps the service's field names to the form's; anything else becomes a
+    non-field error, shown at the top of the error summary.
+    """
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            target = fields.get(name, name if name in form.fields else None)
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class ErrorSummaryMixin:
+    """Give the error summary a link for each error that lands on a real input.
+
+    The package's summary links radios and checkboxes to an id no input has; the
+    Design System links to the first radio, checkbox or date box, so the link moves focus.
+    """
+
+    def _error_target(self, bound: forms.BoundField, message: str) -> str:
+        widget = bound.field.widget
+        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            return f"id_{bound.html_name}_1"
+        if isinstance(widget, forms.MultiWidget):
+            for index, part in enumerate(bound.field.fields):
+                if message in getattr(part.widget, "errors", []):
+                    return f"{bound.auto_id}_{index}"
+            return f"{bound.auto_id}_0"
+        return bound.auto_id
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Return (input id, message) pairs, non-field errors first, then fields in order."""
+        visible = self.visible_fields()
+        links = []
+        if visible:
+            first = visible[0]
+            links += [(self._error_target(first, ""), str(m)) for m in self.non_field_errors()]
+        for bound in visible:
+            links += [(self._error_target(bound, str(m)), str(m)) for m in bound.errors]
+        return links
+
+
+def _helper(*fields, submit: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # Templates write the <form>, so each can post where it must.
+    helper.layout = Layout(*fields, Submit("submit", submit))
+    return helper
+
+
+class PersonSearchForm(ErrorSummaryMixin, forms.Form):
+    """Find a person already recorded, before logging their encounter."""
+
+    last_name = forms.CharField(
+        label="Surname",
+        max_length=100,
+        error_messages={"required": "Enter the person's surname"},
+    )
+    date_of_birth = GovDateField(label="Date of birth", noun="the person's date of birth")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].help_text = "For example, 27 3 2004"
+        self.fields["last_name"].widget.attrs.update(autocomplete="off", spellcheck="false")
+        self.helper = _helper(
+            Field.text("last_name", field_width=20),
+            Field("date_of_birth"),
+            submit="Find person",
+        )
+
+    def clean_date_of_birth(self) -> date:
+        value = self.cleaned_data["date_of_birth"]
+        if value and value > timezone.localdate():
+            raise ValidationError("The date of birth must be in the past")
+        return value
+
+
+class PersonChooseForm(ErrorSummaryMixin, forms.Form):
+    """Choose the matching person, or say that none of them is the person met."""
+
+    person = forms.ChoiceField(
+        label="Is this the person you met?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the person you met, or add a new person"},
+    )
+
+    def __init__(self, *args, people: QuerySet[Person], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            Choice(
+                person.person_ref,
+                f"{person.first_name} {person.last_name}",
+                hint=f"Born {person.date_of_birth:%-d %B %Y}"
+                + (f", PNC ID {person.pnc_id}" if person.pnc_id else ", no PNC ID recorded"),
+            )
+            for person in people
+        ]
+        if choices:
+            choices[-1].divider = "or"
+        choices.append(Choice(NEW_PERSON, "None of these: add a new person"))
+        self.fields["person"].choices = choices
+        self.helper = _helper(Field.radios("person", legend_size=Size.MEDIUM), submit="Continue")
+
+
+class PersonForm(ErrorSummaryMixin, forms.Form):
+    """A new person's details, recorded with their first encounter."""
+
+    first_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Enter a first name"}
+    )
+    last_name = forms.CharField(
+        label="Surname", max_length=100, error_messages={"required": "Enter a surname"}
+    )
+    date_of_birth = GovDateField(label="Date of birth", noun="a date of birth")
+    gender = forms.ChoiceField(
+        label="Gender",
+        choices=Gender.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a gender, or not stated"},
+    )
+    ethnicity = forms.ChoiceField(
+        label="Self-defined ethnicity",
+        choices=[("", "Select ethnicity")]
+        + [(code, f"{code} {label}") for code, label in Ethnicity.choices],
+        error_messages={"required": "Select the person's self-defined ethnicity, or not stated"},
+    )
+    pnc_id = forms.CharField(
+        label="PNC ID (optional)",
+        max_length=20,
+        required=False,
+        help_text="Police National Computer ID, if the person has one",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].help_text = "For example, 27 3 2004"
+        for name in ("first_name", "last_name", "pnc_id"):
+            self.fields[name].widget.attrs.update(autocomplete="off", spellcheck="false")
+        self.helper = _helper(
+            Field.text("first_name", field_width=20),
+            Field.text("last_name", field_width=20),
+            Field("date_of_birth"),
+            Field.radios("gender", legend_size=Size.SMALL, small=True),
+            Field.select("ethnicity"),
+            Field.text("pnc_id", field_width=10),
+            submit="Continue",
+        )
+
+    def clean_date_of_birth(self) -> date:
+        value = self.cleaned_data["date_of_birth"]
+        if value and value >= timezone.localdate():
+            raise ValidationError("The date of birth must be in the past")
+        return value
+
+
+class EncounterForm(ErrorSummaryMixin, forms.Form):
+    """What happened at the encounter: everything the decision depends on."""
+
+    borough = forms.ModelChoiceField(
+        label="Borough",
+        queryset=Borough.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Select the borough where you met the person",
+            "invalid_choice": "Select one of your boroughs",
+        },
+    )
+    encounter_date = GovDateField(label="Date of the encounter", noun="the date of the encounter")
+    encounter_time = forms.CharField(
+        label="Time of the encounter",
+        max_length=5,
+        help_text="Use the 24-hour clock, for example 14:30",
+        error_messages={"required": "Enter the time of the encounter"},
+    )
+    location = forms.CharField(
+        label="Location",
+        max_length=200,
+        help_text="For example, the street or the park",
+        error_messages={"required": "Enter where you met the person"},
+    )
+    substance = forms.ChoiceField(
+        label="Substance found",
+        choices=Substance.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the substance found"},
+    )
+    quantity_grams = forms.DecimalField(
+        label="Quantity in grams",
+        max_digits=8,
+        decimal_places=3,
+        help_text="Up to 3 decimal places, for example 3.5",
+        error_messages={
+            "required": "Enter the quantity in grams",
+            "invalid": "Quantity must be a number of grams, like 3.5",
+            "max_decimal_places": "Quantity must have no more than 3 decimal places",
+            "max_digits": "Quantity must be a number of grams below 100,000",
+            "max_whole_digits": "Quantity must be a number of grams below 100,000",
+        },
+    )
+    exclusions = forms.MultipleChoiceField(
+        label="Exclusion factors present",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply. Leave blank if none apply.",
+    )
+    otherwise_disposal = forms.ChoiceField(
+        label="What would the person otherwise have received?",
+        choices=OtherwiseDisposal.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what the person would otherwise have received"},
+    )
+
+    #: Service field name -> form field name, for putting service errors in the right place.
+    SERVICE_FIELDS = {"occurred_at": "encounter_time"}
+
+    def __init__(
+        self,
+        *args,
+        boroughs: QuerySet[Borough],
+        factors: QuerySet[ExclusionFactor],
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["borough"].queryset = boroughs
+        if len(boroughs) == 1:
+            self.fields["borough"].initial = boroughs[0].pk
+        self.fields["exclusions"].choices = [(f.code, f.label) for f in factors]
+        now = timezone.localtime()
+        self.fields["encounter_date"].initial = now.date()
+        self.fields["encounter_time"].initial = f"{now:%H:%M}"
+        self.fields["encounter_date"].help_text = "For example, 27 3 2026"
+        self.fields["quantity_grams"].widget = forms.TextInput(
+            attrs={"inputmode": "decimal", "spellcheck": "false", "autocomplete": "off"}
+        )
+        self.fields["encounter_time"].widget.attrs.update(
+            inputmode="numeric", autocomplete="off", spellcheck="false"
+        )
+        self.helper = _helper(
+            Field.radios("borough", legend_size=Size.SMALL, small=True),
+            Field("encounter_date"),
+            Field.text("encounter_time", field_width=5),
+            Field.text("location", field_width=20),
+            Field.radios("substance", legend_size=Size.SMALL, small=True),
+            Field.text("quantity_grams", field_width=5),
+            Field.checkboxes("exclusions", legend_size=Size.SMALL, small=True),
+            Field.radios("otherwise_disposal", legend_size=Size.SMALL, small=True),
+            submit="Record encounter",
+        )
+
+    def clean_encounter_date(self) -> date:
+        value = self.cleaned_data["encounter_date"]
+        if value and value > timezone.localdate():
+            raise ValidationError("The date of the encounter must be today or in the past")
+        return value
+
+    def clean_encounter_time(self) -> time:
+        value = self.cleaned_data["encounter_time"].strip().replace(".", ":")
+        try:
+            return datetime.strptime(value, "%H:%M").time()
+        except ValueError:
+            raise ValidationError("Enter the time using the 24-hour clock, like 14:30") from None
+
+    def clean_exclusions(self) -> list[str]:
+        """Keep the factors in the form's order, whatever order the browser sends them in."""
+        chosen = set(self.cleaned_data["exclusions"])
+        return [code for code, _label in self.fields["exclusions"].choices if code in chosen]
+
+    def clean_quantity_grams(self):
+        value = self.cleaned_data["quantity_grams"]
+        if value is not None and value <= 0:
+            raise ValidationError("Quantity must be more than 0 grams")
+        return value
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        day, at = cleaned.get("encounter_date"), cleaned.get("encounter_time")
+        if day and at:
+            occurred_at = timezone.make_aware(datetime.combine(day, at))
+            cleaned["occurred_at"] = occurred_at
+            if day == timezone.localdate() and occurred_at > timezone.now():
+                self.add_error("encounter_time", "The time of the encounter must be in the past")
+        return cleaned
+
+
+class AnswerForm(ErrorSummaryMixin, forms.Form):
+    """The person's answer to the offer of diversion."""
+
+    accepted = forms.TypedChoiceField(
+        label="Did the person accept diversion?",
+        choices=[("yes", "Yes, they accepted diversion"), ("no", "No, they declined")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if the person accepted diversion"},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "answer")
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field.radios("accepted", legend_size=Size.MEDIUM), submit="Save answer"
+        )
+
+
+class ReferralArrangeForm(ErrorSummaryMixin, forms.Form):
+    """The provider the person is referred to, and their first appointment."""
+
+    provider = forms.ModelChoiceField(
+        label="Provider",
+        queryset=Provider.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Select the provider you are referring the person to",
+            "invalid_choice": "Select a provider that takes referrals from this borough",
+        },
+    )
+    appointment_on = GovDateField(
+        label="Appointment date (optional)", noun="the appointment date", required=False
+    )
+
+    def __init__(self, *args, providers: QuerySet[Provider], **kwargs) -> None:
+        kwargs.setdefault("prefix", "referral")
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+        self.fields["appointment_on"].help_text = "For example, 27 3 2026"
+        self.helper = _helper(
+            Field.radios("provider", legend_size=Size.SMALL, small=True),
+            Field("appointment_on"),
+            submit="Arrange referral",
+        )
+
+
+class OutcomeForm(ErrorSummaryMixin, forms.Form):
+    """The referral's outcome dates; leave blank what has not happened."""
+
+    attended_on = GovDateField(label="Attended", noun="the date attended", required=False)
+    completed_on = GovDateField(label="Completed", noun="the date completed", required=False)
+    did_not_attend_on = GovDateField(
+        label="Did not attend", noun="the date they did not attend", required=False
+    )
+    withdrawn_on = GovDateField(label="Withdrawn", noun="the date withdrawn", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "outcome")
+        super().__init__(*args, **kwargs)
+        self.fields["attended_on"].help_text = "The date the person first attended"
+        self.fields[
+            "did_not_attend_on"
+        ].help_text = "The date the provider said the person did not engage"
+        self.helper = _helper(
+            Fieldset(
+                Field("attended_on"),
+                Field("completed_on"),
+                Field("did_not_attend_on"),
+                Field("withdrawn_on"),
+                legend="Outcome dates",
+                legend_size=Size.MEDIUM,
+            ),
+            submit="Save outcome",
+        )
+
+
+class ReoffenceForm(ErrorSummaryMixin, forms.Form):
+    """A further offence of the person, known to the officer."""
+
+    offence_date = GovDateField(label="Date of the offence", noun="the date of the offence")
+    offence_type = forms.CharField(
+        label="Type of offence",
+        max_length=200,
+        help_text="For example, possession of cannabis or theft",
+        error_messages={"required": "Enter the type of offence"},
+    )
+    source_ref = forms.CharField(
+        label="Source reference (optional)",
+        max_length=100,
+        required=False,
+        help_text="For example, the crime or custody reference",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "reoffence")
+        super().__init__(*args, **kwargs)
+        self.fields["offence_date"].help_text = "For example, 27 3 2026"
+        self.helper = _helper(
+            Field("offence_date"),
+            Field.text("offence_type", field_width=20),
+            Field.text("source_ref", field_width=10),
+            submit="Record further offence",
+        )
+
+    def clean_offence_date(self) -> date:
+        value = self.cleaned_data["offence_date"]
+        if value and value > timezone.localdate():
+            raise ValidationError("The date of the offence must be today or in the past")
+        return value
+
+
+class EncounterSearchForm(ErrorSummaryMixin, forms.Form):
+    """Find an encounter by its reference, or by the person's surname and date of birth."""
+
+    encounter_ref = forms.CharField(
+        label="Encounter reference",
+        max_length=64,
+        required=False,
+        help_text="For example, ENC-7K2M9QXA",
+    )
+    last_name = forms.CharField(label="Surname", max_length=100, required=False)
+    date_of_birth = GovDateField(label="Date of birth", noun="the date of birth", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "search")
+        super().__init__(*args, **kwargs)
+        self.fields["encounter_ref"].widget.attrs.update(autocomplete="off", spellcheck="false")
+        self.fields["last_name"].widget.attrs.update(autocomplete="off", spellcheck="false")
+        self.helper = _helper(
+            Field.text("encounter_ref", field_width=10),
+            Fieldset(
+                Field.text("last_name", field_width=20),
+                Field("date_of_birth"),
+                legend="Or search by surname and date of birth",
+                legend_size=Size.SMALL,
+            ),
+            submit="Search",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors or cleaned.get("encounter_ref", "").strip():
+            return cleaned
+        last_name, date_of_birth = (
+            cleaned.get("last_name", "").strip(),
+            cleaned.get("date_of_birth"),
+        )
+        if not last_name and not date_of_birth:
+            self.add_error(
+                "encounter_ref", "Enter an encounter reference, or a surname and date of birth"
+            )
+        elif not last_name:
+            self.add_error("last_name", "Enter a surname to search with the date of birth")
+        elif not date_of_birth:
+            self.add_error("date_of_birth", "Enter a date of birth to search with the surname")
+        return cleaned

@@ -1,0 +1,48 @@
+"""``import_encounters PATH``: import historical encounters from a CSV file (SPEC §7)."""
+
+import io
+from pathlib import Path
+from typing import NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from diversion.imports import ImportFailed, encounters_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import historical encounters from a CSV file, judging each with the policy in force "
+        "on its date. Imports nothing if any row is wrong, and lists every problem."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="the encounters CSV file (UTF-8, with a header row)")
+
+    def handle(self, *args, path: str, **options) -> None:
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"There is no file at {path}")
+        try:
+            # utf-8-sig reads files with or without the byte order mark spreadsheets add.
+            text = file.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = file.read_bytes()[: exc.start].count(b"\n") + 1
+            self._fail([f"line {line}, file: The file must be saved as UTF-8 text"])
+        try:
+            result = encounters_import(stream=io.StringIO(text, newline=""), source_name=file.name)
+        except ImportFailed as exc:
+            self._fail(exc.errors)
+        self.stdout.write(result.summary())
+
+    def _fail(self, errors: list[str]) -> NoReturn:
+        """List every problem on its own line, then stop with a non-zero exit."""
+        for error in errors:
+            self.stderr.write(error)
+        if getattr(self, "_called_from_command_line", False):
+            # Django prints this message too: don't list every problem twice.
+            count = len(errors)
+            raise CommandError(
+                f"Nothing was imported: the file has {count} "
+                f"problem{'' if count == 1 else 's'}, listed above."
+            )
+        raise CommandError("\n".join(errors))

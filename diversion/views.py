@@ -1,0 +1,475 @@
+"""Officer pages: log an encounter, see its decision, follow the referral to its outcome.
+
+Views stay thin: they check the officer may act, call one selector or service, and render or
+redirect. Records outside the officer's boroughs are "not found" (404), never "forbidden".
+"""
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from boroughs.models import Borough
+from diversion import selectors, services
+from diversion.choices import Decision, ReferralStatus
+from diversion.eligibility import describe_reason, in_pilot
+from diversion.forms import (
+    NEW_PERSON,
+    AnswerForm,
+    EncounterForm,
+    EncounterSearchForm,
+    OutcomeForm,
+    PersonChooseForm,
+    PersonForm,
+    PersonSearchForm,
+    ReferralArrangeForm,
+    ReoffenceForm,
+    add_service_errors,
+)
+from diversion.models import Encounter, Person, Referral
+from diversion.policies import as_rule
+from diversion.referral_status import status_on
+
+# The encounter being logged, kept in the session between the steps so that nothing is
+# saved until the encounter itself is: {"last_name", "date_of_birth", "person_ref" or
+# "new_person"}.
+SESSION_KEY = "diversion_new_encounter"
+PERMISSION = "boroughs.log_encounters"
+
+STATUS_TEXT = {
+    ReferralStatus.REFERRED: "Referred: waiting for the person to attend",
+    ReferralStatus.ATTENDED: "Attended",
+    ReferralStatus.COMPLETED: "Completed",
+    ReferralStatus.DID_NOT_ATTEND: "Accepted diversion but did not attend",
+    ReferralStatus.WITHDRAWN: "Withdrawn",
+}
+STATUS_TAG = {
+    ReferralStatus.REFERRED: "govuk-tag--blue",
+    ReferralStatus.ATTENDED: "govuk-tag--turquoise",
+    ReferralStatus.COMPLETED: "govuk-tag--green",
+    ReferralStatus.DID_NOT_ATTEND: "govuk-tag--red",
+    ReferralStatus.WITHDRAWN: "govuk-tag--grey",
+}
+
+
+def officer_required(view: Callable) -> Callable:
+    """Let only people allowed to log encounters in; everyone else gets 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied("Only officers can use these pages")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# --- Logging an encounter: find the person, choose or add them, then the encounter -----------
+
+
+def _state(request: HttpRequest) -> dict:
+    return dict(request.session.get(SESSION_KEY) or {})
+
+
+def _save_state(request: HttpRequest, state: dict) -> None:
+    request.session[SESSION_KEY] = state
+
+
+@officer_required
+def encounter_find(request: HttpRequest) -> HttpResponse:
+    """Step 1: look the person up by surname and date of birth, so no one is recorded twice."""
+    state = _state(request)
+    if request.method == "POST":
+        form = PersonSearchForm(request.POST)
+        if form.is_valid():
+            _save_state(
+                request,
+                {
+                    "last_name": form.cleaned_data["last_name"].strip(),
+                    "date_of_birth": form.cleaned_data["date_of_birth"].isoformat(),
+                },
+            )
+            return redirect("diversion:encounter_choose")
+    else:
+        initial = {}
+        if state.get("last_name"):
+            initial = {
+                "last_name": state["last_name"],
+                "date_of_birth": date.fromisoformat(state["date_of_birth"]),
+            }
+        form = PersonSearchForm(initial=initial)
+    return render(request, "diversion/encounter_find.html", {"form": form})
+
+
+@officer_required
+def encounter_choose(request: HttpRequest) -> HttpResponse:
+    """Step 2: choose the person from everyone with that surname and date of birth."""
+    state = _state(request)
+    if not state.get("last_name"):
+        return redirect("diversion:encounter_find")
+    date_of_birth = date.fromisoformat(state["date_of_birth"])
+    people = selectors.people_matching(last_name=state["last_name"], date_of_birth=date_of_birth)
+    form = PersonChooseForm(request.POST if request.method == "POST" else None, people=people)
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["person"]
+        state.pop("person_ref", None)
+        state.pop("new_person", None)
+        if choice == NEW_PERSON:
+            _save_state(request, state)
+            return redirect("diversion:encounter_person_new")
+        state["person_ref"] = choice
+        _save_state(request, state)
+        return redirect("diversion:encounter_details")
+    context = {
+        "form": form,
+        "people": people,
+        "last_name": state["last_name"],
+        "date_of_birth": date_of_birth,
+    }
+    return render(request, "diversion/encounter_choose.html", context)
+
+
+@officer_required
+def encounter_person_new(request: HttpRequest) -> HttpResponse:
+    """Step 2 (someone new): the person's details, saved only with their encounter."""
+    state = _state(request)
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            state.pop("person_ref", None)
+            state["new_person"] = {
+                "first_name": data["first_name"].strip(),
+                "last_name": data["last_name"].strip(),
+                "date_of_birth": data["date_of_birth"].isoformat(),
+                "gender": data["gender"],
+                "ethnicity": data["ethnicity"],
+                "pnc_id": data["pnc_id"].strip(),
+            }
+            _save_state(request, state)
+            return redirect("diversion:encounter_details")
+    else:
+        initial: dict = {}
+        if state.get("new_person"):
+            initial = dict(state["new_person"])
+            initial["date_of_birth"] = date.fromisoformat(initial["date_of_birth"])
+        elif state.get("last_name"):
+            initial = {
+                "last_name": state["last_name"],
+                "date_of_birth": date.fromisoformat(state["date_of_birth"]),
+            }
+        form = PersonForm(initial=initial)
+    return render(request, "diversion/encounter_person_new.html", {"form": form})
+
+
+def _person_being_logged(state: dict) -> tuple[Person | None, dict | None]:
+    """Return the chosen person, or the new person's details, from the session."""
+    if state.get("person_ref"):
+        return Person.objects.filter(person_ref=state["person_ref"]).first(), None
+    if state.get("new_person"):
+        details = dict(state["new_person"])
+        details["date_of_birth"] = date.fromisoformat(details["date_of_birth"])
+        return None, details
+    return None, None
+
+
+@officer_required
+def encounter_details(request: HttpRequest) -> HttpResponse:
+    """Step 3: what happened. Records the person (if new) and the encounter together."""
+    state = _state(request)
+    person, new_person = _person_being_logged(state)
+    if person is None and new_person is None:
+        return redirect("diversion:encounter_find")
+    boroughs = selectors.encounter_boroughs_for_officer(user=request.user)
+    factors = selectors.exclusion_factors_active()
+    data = request.POST if request.method == "POST" else None
+    form = EncounterForm(data, boroughs=boroughs, factors=factors)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            # One transaction: a refused encounter leaves no new person behind either.
+            with transaction.atomic():
+                if person is None:
+                    person = services.person_create(**new_person, created_by=request.user)
+                encounter = services.encounter_record(
+                    officer=request.user,
+                    person=person,
+                    borough=data["borough"],
+                    encounter_date=data["encounter_date"],
+                    occurred_at=data["occurred_at"],
+                    location=data["location"],
+                    substance=data["substance"],
+                    quantity_grams=data["quantity_grams"],
+                    exclusions=data["exclusions"],
+                    otherwise_disposal=data["otherwise_disposal"],
+                )
+        except ValidationError as error:
+            if state.get("new_person"):
+                person = None
+            add_service_errors(form, error, EncounterForm.SERVICE_FIELDS)
+        else:
+            request.session.pop(SESSION_KEY, None)
+            messages.success(request, f"Encounter {encounter.encounter_ref} recorded")
+            return redirect(encounter)
+    context = {"form": form, "person": person, "new_person": new_person, "boroughs": boroughs}
+    return render(request, "diversion/encounter_details.html", context)
+
+
+# --- The decision page and what follows it -------------------------------------------------
+
+
+def _decision_text(encounter: Encounter, status: ReferralStatus | None) -> tuple[str, str]:
+    """Return the decision's headline and a sentence explaining it, in plain English."""
+    borough = encounter.borough
+    if encounter.decision == Decision.INELIGIBLE:
+        return (
+            "Not eligible for diversion",
+            "The person does not meet the rules for diversion, for these reasons:",
+        )
+    if encounter.decision == Decision.OFFERED:
+        return (
+            "Diversion offered",
+            "The person is eligible. Offer them diversion and record their answer below.",
+        )
+    if encounter.decision == Decision.DECLINED:
+        return (
+            "Diversion declined",
+            "The person was offered diversion and said no, so they were dealt with as they "
+            "otherwise would have been.",
+        )
+    if encounter.decision == Decision.DIVERTED:
+        if status == ReferralStatus.DID_NOT_ATTEND:
+            return (
+                "Accepted diversion but did not engage",
+                "The person accepted diversion, but did not attend the provider.",
+            )
+        return ("Diverted", "The person accepted diversion and is referred to a provider.")
+    # Not offered: a comparison borough, or a pilot borough outside its pilot dates.
+    if borough.role == Borough.Role.COMPARISON:
+        why = f"{borough.name} is a comparison borough: it records encounters but does not divert."
+    elif not in_pilot(
+        borough.role, borough.pilot_start, borough.pilot_end, encounter.encounter_date
+    ):
+        why = f"The encounter was outside {borough.name}'s pilot dates."
+    else:
+        why = f"{borough.name} was not offering diversion on the encounter date."
+    return ("Eligible, but diversion not offered", why)
+
+
+def _detail_context(
+    encounter: Encounter,
+    *,
+    answer_form: AnswerForm | None = None,
+    arrange_form: ReferralArrangeForm | None = None,
+    outcome_form: OutcomeForm | None = None,
+) -> dict:
+    rule = as_rule(encounter.policy)
+    labels = selectors.exclusion_labels()
+    reasons = [
+        describe_reason(code, rule, labels, substance=encounter.substance)
+        for code in encounter.reasons.order_by("position").values_list("code", flat=True)
+    ]
+    exclusions = [
+        link.factor.label
+        for link in encounter.exclusion_links.select_related("factor").order_by("position")
+    ]
+    referral: Referral | None = getattr(encounter, "referral", None)
+    status = None
+    providers = None
+    if referral is not None:
+        status = status_on(
+            attended_on=referral.attended_on,
+            completed_on=referral.completed_on,
+            did_not_attend_on=referral.did_not_attend_on,
+            withdrawn_on=referral.withdrawn_on,
+            day=timezone.localdate(),
+        )
+        providers = selectors.providers_for_borough(borough=encounter.borough)
+        arrange_form = arrange_form or ReferralArrangeForm(
+            providers=providers,
+            initial={"provider": referral.provider_id, "appointment_on": referral.appointment_on},
+        )
+        outcome_form = outcome_form or OutcomeForm(
+            initial={
+                "attended_on": referral.attended_on,
+                "completed_on": referral.completed_on,
+                "did_not_attend_on": referral.did_not_attend_on,
+                "withdrawn_on": referral.withdrawn_on,
+            }
+        )
+    if encounter.decision == Decision.OFFERED:
+        answer_form = answer_form or AnswerForm()
+    else:
+        answer_form = None
+    title, explanation = _decision_text(encounter, status)
+    forms = [f for f in (answer_form, arrange_form, outcome_form) if f is not None]
+    return {
+        "encounter": encounter,
+        "person": encounter.person,
+        "decision_title": title,
+        "decision_explanation": explanation,
+        "reasons": reasons,
+        "exclusions": exclusions,
+        "referral": referral,
+        "status": status,
+        "status_text": STATUS_TEXT.get(status, ""),
+        "status_tag": STATUS_TAG.get(status, ""),
+        "providers": providers,
+        "answer_form": answer_form,
+        "arrange_form": arrange_form,
+        "outcome_form": outcome_form,
+        "has_errors": any(f.is_bound and f.errors for f in forms),
+    }
+
+
+@officer_required
+def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+    """Show the decision with every reason, and the next step for the officer."""
+    encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
+    return render(request, "diversion/encounter_detail.html", _detail_context(encounter))
+
+
+@require_POST
+@officer_required
+def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+    """Record whether the person accepted the diversion offered."""
+    encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.encounter_answer(
+                encounter=encounter, accepted=form.cleaned_data["accepted"], by=request.user
+            )
+        except ValidationError as error:
+            # Already answered (a second tab, a double tap): say so on the decision page.
+            messages.info(request, " ".join(error.messages))
+            return redirect(encounter)
+        else:
+            accepted = form.cleaned_data["accepted"]
+            messages.success(
+                request,
+                "Diversion accepted. Now arrange the referral."
+                if accepted
+                else "Recorded that the person declined diversion",
+            )
+            return redirect(encounter)
+    context = _detail_context(encounter, answer_form=form)
+    return render(request, "diversion/encounter_detail.html", context)
+
+
+def _referral_for(request: HttpRequest, encounter_ref: str) -> tuple[Encounter, Referral]:
+    encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
+    referral = Referral.objects.filter(encounter=encounter).select_related("encounter").first()
+    if referral is None:
+        raise Http404("This encounter has no referral")
+    return encounter, referral
+
+
+@require_POST
+@officer_required
+def referral_arrange(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+    """Refer the person to a provider serving the borough, with an appointment date."""
+    encounter, referral = _referral_for(request, encounter_ref)
+    providers = selectors.providers_for_borough(borough=encounter.borough)
+    form = ReferralArrangeForm(request.POST, providers=providers)
+    if form.is_valid():
+        try:
+            services.referral_arrange(
+                referral=referral,
+                provider=form.cleaned_data["provider"],
+                appointment_on=form.cleaned_data["appointment_on"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, {})
+        else:
+            messages.success(request, f"Referral to {form.cleaned_data['provider']} saved")
+            return redirect(encounter)
+    context = _detail_context(encounter, arrange_form=form)
+    return render(request, "diversion/encounter_detail.html", context)
+
+
+@require_POST
+@officer_required
+def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+    """Record the referral's outcome dates; the status follows from them."""
+    encounter, referral = _referral_for(request, encounter_ref)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_outcome_record(
+                referral=referral, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, {})
+        else:
+            messages.success(request, "Referral outcome saved")
+            return redirect(encounter)
+    context = _detail_context(encounter, outcome_form=form)
+    return render(request, "diversion/encounter_detail.html", context)
+
+
+# --- Search and the person page ------------------------------------------------------------
+
+
+@officer_required
+def encounter_search(request: HttpRequest) -> HttpResponse:
+    """Find encounters in the officer's boroughs by reference, or surname and date of birth."""
+    results = None
+    if request.method == "POST":
+        form = EncounterSearchForm(request.POST)
+        if form.is_valid():
+            results = list(
+                selectors.encounter_search(
+                    user=request.user,
+                    encounter_ref=form.cleaned_data["encounter_ref"],
+                    last_name=form.cleaned_data["last_name"],
+                    date_of_birth=form.cleaned_data["date_of_birth"],
+                )[:100]
+            )
+    else:
+        form = EncounterSearchForm()
+    return render(request, "diversion/encounter_search.html", {"form": form, "results": results})
+
+
+def _person_context(request: HttpRequest, person: Person, form: ReoffenceForm) -> dict:
+    return {
+        "person": person,
+        "encounters": selectors.person_encounters_for_officer(user=request.user, person=person),
+        "reoffences": person.reoffences.order_by("-offence_date", "-created_at"),
+        "form": form,
+    }
+
+
+@officer_required
+def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
+    """Show a person's encounters in the officer's boroughs and their further offences."""
+    person = selectors.person_for_officer(user=request.user, person_ref=person_ref)
+    context = _person_context(request, person, ReoffenceForm())
+    return render(request, "diversion/person_detail.html", context)
+
+
+@require_POST
+@officer_required
+def reoffence_new(request: HttpRequest, person_ref: str) -> HttpResponse:
+    """Record a further offence the officer knows of."""
+    person = selectors.person_for_officer(user=request.user, person_ref=person_ref)
+    form = ReoffenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reoffence_record(person=person, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error, {})
+        else:
+            messages.success(request, "Further offence recorded")
+            return redirect(reverse("diversion:person_detail", args=[person.person_ref]))
+    context = _person_context(request, person, form)
+    return render(request, "diversion/person_detail.html", context)

@@ -1,0 +1,193 @@
+"""Charts drawn on the server as inline SVG, so they work without JavaScript and in the PDF.
+
+Each chart is an ``<svg role="img">`` with a ``<title>`` and ``<desc>``; the page shows its data
+table next to it. Suppressed counts and withheld rates are never plotted: the chart says so.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+BLUE = "#1d70b8"
+ORANGE = "#b35900"  # dark enough to keep 3:1 contrast with white for the graphics
+TEXT = "#0b0c0c"
+GRID = "#b1b4b6"
+FONT = 'font-family="Arial, Helvetica, sans-serif"'
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart's SVG and what a reader needs to know that it does not show."""
+
+    svg: SafeString
+    title: str
+    not_plotted: list[str]
+
+
+def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT} font-size="14">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+    ]
+
+
+def _nice_max(value: float) -> float:
+    """Round an axis maximum up to 1, 2 or 5 times a power of ten."""
+    if value <= 0:
+        return 1
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def bar_chart(
+    *, chart_id: str, title: str, desc: str, bars: Sequence[tuple[str, int | None]]
+) -> Chart:
+    """Draw horizontal bars; a value of ``None`` is suppressed and not plotted."""
+    label_width, plot_width, row = 190, 330, 28
+    width, height = label_width + plot_width + 60, max(row * len(bars), row) + 20
+    top = max((v for _, v in bars if v is not None), default=0)
+    scale = plot_width / _nice_max(top)
+    parts = _open(chart_id, width, height, title, desc)
+    not_plotted = []
+    for i, (label, value) in enumerate(bars):
+        y = 10 + i * row
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 18}" text-anchor="end" fill="{TEXT}">'
+            f"{escape(label[:26])}</text>"
+        )
+        if value is None:
+            not_plotted.append(label)
+            parts.append(
+                f'<text x="{label_width + 4}" y="{y + 18}" fill="{TEXT}">&lt;5, not plotted</text>'
+            )
+            continue
+        bar = value * scale
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" '
+            f'fill="{BLUE}"/>'
+        )
+        parts.append(
+            f'<text x="{label_width + bar + 6:.1f}" y="{y + 18}" fill="{TEXT}">{value:,}</text>'
+        )
+    parts.append(
+        f'<line x1="{label_width}" y1="8" x2="{label_width}" y2="{height - 8}" stroke="{TEXT}"/>'
+    )
+    parts.append("</svg>")
+    return Chart(mark_safe("".join(parts)), title, not_plotted)  # noqa: S308 - escaped above
+
+
+def line_chart(
+    *, chart_id: str, title: str, desc: str, points: Sequence[tuple[str, int | None]]
+) -> Chart:
+    """Draw a line through weekly values; ``None`` (suppressed) leaves a gap."""
+    left, right, top_pad, bottom = 60, 20, 20, 60
+    plot_w, plot_h = 500, 200
+    width, height = left + plot_w + right, top_pad + plot_h + bottom
+    top = _nice_max(max((v for _, v in points if v is not None), default=0))
+    step = plot_w / max(len(points) - 1, 1)
+    parts = _open(chart_id, width, height, title, desc)
+    for fraction in (0, 0.5, 1):
+        y = top_pad + plot_h - fraction * plot_h
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" fill="{TEXT}">'
+            f"{int(top * fraction):,}</text>"
+        )
+    segments: list[list[str]] = [[]]
+    not_plotted = []
+    for i, (label, value) in enumerate(points):
+        x = left + i * step
+        parts.append(
+            f'<text x="{x:.1f}" y="{top_pad + plot_h + 18}" text-anchor="end" fill="{TEXT}" '
+            f'transform="rotate(-40 {x:.1f} {top_pad + plot_h + 18})">{escape(label)}</text>'
+        )
+        if value is None:
+            not_plotted.append(label)
+            segments.append([])
+            continue
+        y = top_pad + plot_h - value / top * plot_h
+        segments[-1].append(f"{x:.1f},{y:.1f}")
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{BLUE}"/>')
+    for segment in segments:
+        if len(segment) > 1:
+            parts.append(
+                f'<polyline points="{" ".join(segment)}" fill="none" stroke="{BLUE}" '
+                'stroke-width="3"/>'
+            )
+    parts.append("</svg>")
+    return Chart(mark_safe("".join(parts)), title, not_plotted)  # noqa: S308 - escaped above
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    cohort: str
+    group: str  # "diverted" or "comparison"
+    rate: float | None  # None: withheld, not plotted
+    ci_low: float | None
+    ci_high: float | None
+
+
+def interval_chart(*, chart_id: str, title: str, desc: str, points: Sequence[RatePoint]) -> Chart:
+    """Draw rates with their confidence intervals, diverted beside comparison, per cohort."""
+    cohorts = sorted({p.cohort for p in points})
+    left, top_pad, bottom, legend = 60, 20, 60, 30
+    group_w = 70
+    plot_w, plot_h = max(group_w * len(cohorts), 360), 200
+    width, height = left + plot_w + 20, top_pad + plot_h + bottom + legend
+    parts = _open(chart_id, width, height, title, desc)
+    for fraction in (0, 0.25, 0.5, 0.75, 1):
+        y = top_pad + plot_h - fraction * plot_h
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" fill="{TEXT}">'
+            f"{int(fraction * 100)}%</text>"
+        )
+    by_key = {(p.cohort, p.group): p for p in points}
+    not_plotted = []
+    for i, cohort in enumerate(cohorts):
+        centre = left + group_w * i + group_w / 2
+        parts.append(
+            f'<text x="{centre:.1f}" y="{top_pad + plot_h + 20}" text-anchor="middle" '
+            f'fill="{TEXT}">{escape(cohort)}</text>'
+        )
+        for offset, group, colour in ((-13, "diverted", BLUE), (13, "comparison", ORANGE)):
+            point = by_key.get((cohort, group))
+            if point is None:
+                continue
+            if point.rate is None:
+                not_plotted.append(f"{cohort} {group}")
+                continue
+            x = centre + offset
+            y = top_pad + plot_h - point.rate * plot_h
+            parts.append(
+                f'<rect x="{x - 10:.1f}" y="{y:.1f}" width="20" '
+                f'height="{top_pad + plot_h - y:.1f}" fill="{colour}"/>'
+            )
+            if point.ci_low is not None and point.ci_high is not None:
+                y1 = top_pad + plot_h - point.ci_low * plot_h
+                y2 = top_pad + plot_h - point.ci_high * plot_h
+                parts.append(
+                    f'<line x1="{x:.1f}" y1="{y1:.1f}" x2="{x:.1f}" y2="{y2:.1f}" '
+                    f'stroke="{TEXT}" stroke-width="2"/>'
+                    f'<line x1="{x - 6:.1f}" y1="{y1:.1f}" x2="{x + 6:.1f}" y2="{y1:.1f}" '
+                    f'stroke="{TEXT}" stroke-width="2"/>'
+                    f'<line x1="{x - 6:.1f}" y1="{y2:.1f}" x2="{x + 6:.1f}" y2="{y2:.1f}" '
+                    f'stroke="{TEXT}" stroke-width="2"/>'
+                )
+    legend_y = top_pad + plot_h + bottom
+    parts.append(
+        f'<rect x="{left}" y="{legend_y - 12}" width="14" height="14" fill="{BLUE}"/>'
+        f'<text x="{left + 20}" y="{legend_y}" fill="{TEXT}">Diverted</text>'
+        f'<rect x="{left + 110}" y="{legend_y - 12}" width="14" height="14" fill="{ORANGE}"/>'
+        f'<text x="{left + 130}" y="{legend_y}" fill="{TEXT}">Comparison</text>'
+    )
+    parts.append("</svg>")
+    return Chart(mark_safe("".join(parts)), title, not_plotted)  # noqa: S308 - escaped above

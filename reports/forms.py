@@ -1,0 +1,83 @@
+"""Forms for building, deciding and importing; they turn bad input into plain-English errors."""
+
+from django import forms
+from django.utils import timezone
+
+from reports.weeks import WeekError, parse_week, week_just_ended
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def default_week() -> str:
+    """Return the week just ended, in Europe/London."""
+    return week_just_ended(timezone.localdate())
+
+
+class BuildReportForm(forms.Form):
+    week = forms.CharField(
+        label="Week",
+        help_text="An ISO week, for example 2026-W10",
+        max_length=8,
+        error_messages={"required": "Enter the week to build the report for"},
+    )
+
+    def clean_week(self) -> str:
+        week = self.cleaned_data["week"].strip().upper()
+        try:
+            _monday, sunday = parse_week(week)
+        except WeekError as error:
+            raise forms.ValidationError(str(error)) from error
+        if sunday >= timezone.localdate():
+            raise forms.ValidationError(
+                f"Enter a week that has ended, for example {default_week()}"
+            )
+        return week
+
+
+class DecisionForm(forms.Form):
+    APPROVE = "approve"
+    RETURN = "return"
+
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[(APPROVE, "Approve the report"), (RETURN, "Return it to the analysts")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether to approve or return the report"},
+    )
+    comment = forms.CharField(
+        label="Comment",
+        help_text="Needed when you return the report: say what needs to change",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "The comment must be 2,000 characters or fewer"},
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.RETURN and not (cleaned.get("comment") or "").strip():
+            self.add_error("comment", "Enter a comment saying why you are returning the report")
+        return cleaned
+
+
+class ReoffenceUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Upload a file",
+        help_text="A CSV file with the columns person_ref, offence_date, offence_type, source_ref",
+        error_messages={
+            "required": "Select a CSV file of reoffence matches",
+            "empty": "The selected file is empty",
+        },
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The selected file must be smaller than 20 MB")
+        try:
+            self.text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                "The selected file must be a CSV file saved as UTF-8"
+            ) from error
+        return upload

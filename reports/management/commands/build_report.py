@@ -1,0 +1,74 @@
+"""``build_report --week YYYY-Www [--format json|csv|xlsx|pdf] [--output PATH]`` (SPEC §7)."""
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from reports.models import ReportVersion
+from reports.services import report_build
+from reports.weeks import WeekError, parse_week
+
+FORMATS = ("json", "csv", "xlsx", "pdf")
+
+
+def rendering(version: ReportVersion, fmt: str) -> bytes:
+    """Return one rendering; JSON is the unsuppressed SPEC §6 data product."""
+    if fmt == "json":
+        return (json.dumps(version.data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    # Imported here so the command still builds JSON if a rendering's library is missing.
+    from reports.renderings import render
+
+    return render(version, fmt)
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a new version of the weekly report for an ISO week and write one rendering "
+        "(to standard output when no --output is given)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--week", required=True, help="ISO week, e.g. 2026-W10")
+        parser.add_argument("--format", default="json", help="json (default), csv, xlsx or pdf")
+        parser.add_argument("--output", help="file to write; standard output when absent")
+
+    def handle(self, *args, week: str, format: str, output: str | None, **options) -> None:
+        errors: list[str] = []
+        try:
+            parse_week(week)
+        except WeekError as exc:
+            errors.append(f"--week: {exc}")
+        fmt = (format or "").strip().lower()
+        if fmt not in FORMATS:
+            errors.append(f"--format must be json, csv, xlsx or pdf, not {format!r}")
+        if output:
+            parent = Path(output).expanduser().resolve().parent
+            if not parent.is_dir():
+                errors.append(f"--output: there is no folder {parent}")
+        if errors:
+            raise CommandError("\n".join(errors))
+
+        version, created = report_build(week=week)
+        if created:
+            self.stderr.write(f"Built {version.week} version {version.number}.")
+        else:
+            self.stderr.write(
+                f"Nothing had changed since {version.week} version {version.number}, "
+                "so that version was reused."
+            )
+        content = rendering(version, fmt)
+        if output:
+            Path(output).expanduser().write_bytes(content)
+            self.stderr.write(f"Wrote the {fmt.upper()} to {output}.")
+        elif self.stdout._out is sys.stdout:
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        elif fmt in ("json", "csv"):
+            self.stdout.write(content.decode("utf-8"), ending="")
+        else:
+            buffer = getattr(self.stdout._out, "buffer", None)
+            if buffer is None:
+                raise CommandError("Use --output PATH to write an XLSX or PDF file")
+            buffer.write(content)

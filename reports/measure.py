@@ -1,0 +1,398 @@
+"""The weekly report's figures (SPEC §5 and §6), computed by the database.
+
+Every count is an aggregate in SQL: ORM ``values().annotate(Count(filter=Q))`` for activity,
+reasons and referrals, and one raw SQL query (common table expressions and a window function,
+valid on both PostgreSQL and SQLite) for the reoffending measure. Python only shapes the few
+aggregated rows into the SPEC JSON and does the Wilson interval arithmetic on the counts.
+
+Month arithmetic in SQL, portably. SPEC §5 asks whether an event date ``d`` satisfies
+``index < d <= index + N months`` with the end clamped to the month's end. Write each date as the
+integer ``key = (year * 12 + month) * 100 + day``. Keys order like dates, and
+``d <= index + N months`` holds exactly when ``key(d) <= key(index) + 100 * N``: either d's month
+comes before the index month + N (its day, at most 31, cannot make up 100), or it is that very
+month and ``day(d) <= day(index)``, which is what clamping means (31 August + 6 months is the
+last day of February, and every February day is <= 31). So the window needs no calendar table
+and no date functions beyond extracting year, month and day, which both databases have.
+"""
+
+import calendar
+import math
+from datetime import date
+
+from django.db import connection
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+
+from boroughs.models import Borough
+from diversion.choices import ETHNICITY_GROUPS, Decision, Gender
+from diversion.eligibility import add_months
+from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
+from reports.weeks import parse_week
+
+ALL = "ALL"
+MONTHS = (3, 6, 12)
+Z = 1.96
+QUALIFYING = (Decision.DIVERTED, Decision.DECLINED, Decision.NOT_OFFERED)
+OFFERED = (Decision.DIVERTED, Decision.DECLINED, Decision.OFFERED)
+ETHNICITY_GROUP_ORDER = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
+AGE_BANDS = ("18-20", "21-24", "other")
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    """Return numerator / denominator rounded to 4 places, or None when there is no base."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def wilson_interval(successes: int, n: int, z: float = Z) -> tuple[float, float]:
+    """Return the Wilson score interval for a proportion, rounded to 4 places (n > 0)."""
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
+# --- Month keys -----------------------------------------------------------------------------
+
+
+def month_key(day: date) -> int:
+    """Return year * 12 + month, the integer the SQL groups cohorts by."""
+    return day.year * 12 + day.month
+
+
+def month_of_key(key: int) -> tuple[int, int]:
+    """Return (year, month) for a month key."""
+    return (key - 1) // 12, (key - 1) % 12 + 1
+
+
+def cohort_label(key: int) -> str:
+    """Return a month key as the cohort's ``YYYY-MM``."""
+    year, month = month_of_key(key)
+    return f"{year:04d}-{month:02d}"
+
+
+def last_reportable_cohort(period_end: date, months: int) -> int | None:
+    """Return the month key of the latest cohort whose N-month windows have all closed.
+
+    A cohort is reportable when (last day of its month) + N months <= period end; that holds
+    for every earlier cohort too, so the reportable cohorts are all those up to this one.
+    """
+    key = month_key(period_end) - months
+    for candidate in (key, key - 1):
+        year, month = month_of_key(candidate)
+        if year < 1:
+            return None
+        month_end = date(year, month, calendar.monthrange(year, month)[1])
+        if add_months(month_end, months) <= period_end:
+            return candidate
+    return None  # unreachable: the month before always qualifies
+
+
+def _month_end(key: int) -> date:
+    year, month = month_of_key(key)
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _day_key_sql(column: str) -> str:
+    """Return SQL for the date key (year * 12 + month) * 100 + day on this database."""
+    if connection.vendor == "postgresql":
+        part = "CAST(EXTRACT({} FROM {}) AS INTEGER)"
+        year, month, day = (part.format(p, column) for p in ("YEAR", "MONTH", "DAY"))
+    else:
+        # SQLite stores dates as YYYY-MM-DD text; %% because the query takes parameters.
+        part = "CAST(strftime('%%{}', {}) AS INTEGER)"
+        year, month, day = (part.format(p, column) for p in ("Y", "m", "d"))
+    return f"(({year} * 12 + {month}) * 100 + {day})"
+
+
+def _per_index_sql(*, cutoff: date, period_end: date) -> tuple[str, list]:
+    """Return the CTEs giving one row per index encounter with its events in each window.
+
+    ``cutoff`` is the last day of the latest cohort reportable at 3 months; a person's earliest
+    qualifying encounter lies on or before it exactly when their earliest one among those dated
+    up to it does, so ranking only those is enough.
+    """
+    encounters = Encounter._meta.db_table
+    reoffences = Reoffence._meta.db_table
+    sql = f"""
+WITH ranked AS (
+    SELECT e.id, e.person_id, e.borough_id, e.decision, e.encounter_date,
+           ROW_NUMBER() OVER (
+               PARTITION BY e.person_id ORDER BY e.encounter_date, e.encounter_ref
+           ) AS rn
+    FROM {encounters} e
+    WHERE e.decision IN (%s, %s, %s) AND e.encounter_date <= %s
+),
+idx AS (
+    SELECT r.id, r.person_id, r.borough_id,
+           CASE WHEN r.decision = %s THEN 'diverted' ELSE 'comparison' END AS grp,
+           {_day_key_sql("r.encounter_date")} AS k
+    FROM ranked r
+    WHERE r.rn = 1
+),
+events AS (
+    SELECT ev.person_id, {_day_key_sql("ev.encounter_date")} AS k
+    FROM {encounters} ev
+    WHERE ev.encounter_date <= %s
+    UNION ALL
+    SELECT ro.person_id, {_day_key_sql("ro.offence_date")} AS k
+    FROM {reoffences} ro
+    WHERE ro.offence_date <= %s
+),
+per_index AS (
+    SELECT idx.id, idx.person_id, idx.borough_id, idx.grp, idx.k / 100 AS mk,
+           SUM(CASE WHEN ev.k <= idx.k + 300 THEN 1 ELSE 0 END) AS n3,
+           SUM(CASE WHEN ev.k <= idx.k + 600 THEN 1 ELSE 0 END) AS n6,
+           SUM(CASE WHEN ev.k <= idx.k + 1200 THEN 1 ELSE 0 END) AS n12
+    FROM idx
+    LEFT JOIN events ev
+      ON ev.person_id = idx.person_id AND ev.k > idx.k AND ev.k <= idx.k + 1200
+    GROUP BY idx.id, idx.person_id, idx.borough_id, idx.grp, idx.k
+)
+"""
+    params = [*(str(d) for d in QUALIFYING), cutoff, str(Decision.DIVERTED), period_end, period_end]
+    return sql, params
+
+
+def _reoffending_counts(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- SPEC §6 sections -------------------------------------------------------------------------
+
+
+def _decision_counts() -> dict:
+    return {
+        "encounters": Count("id"),
+        "diverted": Count("id", filter=Q(decision=Decision.DIVERTED)),
+        "declined": Count("id", filter=Q(decision=Decision.DECLINED)),
+        "not_offered": Count("id", filter=Q(decision=Decision.NOT_OFFERED)),
+        "ineligible": Count("id", filter=Q(decision=Decision.INELIGIBLE)),
+    }
+
+
+def _activity(start: date, end: date) -> list[dict]:
+    """Encounters dated in the week by decision: every pilot and comparison borough, and ALL."""
+    codes = Borough.objects.filter(
+        role__in=[Borough.Role.PILOT, Borough.Role.COMPARISON]
+    ).values_list("gss_code", flat=True)
+    week = Encounter.objects.filter(encounter_date__range=(start, end))
+    counts = {
+        row.pop("borough__gss_code"): row
+        for row in week.values("borough__gss_code").annotate(**_decision_counts()).order_by()
+    }
+    empty = dict.fromkeys(_decision_counts(), 0)
+    rows = [{"borough": code, **counts.get(code, empty)} for code in sorted(codes)]
+    rows.append({"borough": ALL, **week.aggregate(**_decision_counts())})
+    return rows
+
+
+def _ineligibility_reasons(start: date, end: date) -> list[dict]:
+    """Ineligible encounters in the week per reason; reasons nobody broke are left out."""
+    rows = (
+        EncounterReason.objects.filter(
+            encounter__decision=Decision.INELIGIBLE,
+            encounter__encounter_date__range=(start, end),
+        )
+        .values("code")
+        .annotate(count=Count("encounter_id", distinct=True))
+        .order_by("code")
+    )
+    return [{"reason": row["code"], "count": row["count"]} for row in rows]
+
+
+def _referral_counts(end: date) -> dict:
+    return {
+        "referred": Count("id"),
+        "attended": Count("id", filter=Q(attended_on__lte=end)),
+        "completed": Count("id", filter=Q(completed_on__lte=end)),
+        "did_not_attend": Count("id", filter=Q(did_not_attend_on__lte=end)),
+        "withdrawn": Count("id", filter=Q(withdrawn_on__lte=end)),
+    }
+
+
+def _referral_row(borough: str, counts: dict) -> dict:
+    closed = counts["completed"] + counts["did_not_attend"]
+    return {
+        "borough": borough,
+        **counts,
+        "open": counts["referred"]
+        - counts["completed"]
+        - counts["did_not_attend"]
+        - counts["withdrawn"],
+        "completion_rate": _rate(counts["completed"], closed),
+    }
+
+
+def _referrals(end: date) -> list[dict]:
+    """Referrals as they stood at the period end: every pilot borough, and ALL."""
+    codes = Borough.objects.filter(role=Borough.Role.PILOT).values_list("gss_code", flat=True)
+    referrals = Referral.objects.filter(encounter__encounter_date__lte=end)
+    counts = {
+        row.pop("encounter__borough__gss_code"): row
+        for row in referrals.values("encounter__borough__gss_code")
+        .annotate(**_referral_counts(end))
+        .order_by()
+    }
+    empty = dict.fromkeys(_referral_counts(end), 0)
+    rows = [_referral_row(code, counts.get(code, empty)) for code in sorted(codes)]
+    rows.append(_referral_row(ALL, referrals.aggregate(**_referral_counts(end))))
+    return rows
+
+
+def _reoffending(end: date) -> list[dict]:
+    """SPEC §5 rows for every reportable (cohort, months), group and index borough, and ALL."""
+    cutoffs = {n: last_reportable_cohort(end, n) for n in MONTHS}
+    if cutoffs[3] is None:
+        return []
+    ctes, params = _per_index_sql(cutoff=_month_end(cutoffs[3]), period_end=end)
+    measures = """
+           COUNT(*),
+           SUM(CASE WHEN p.n3 > 0 THEN 1 ELSE 0 END), SUM(p.n3),
+           SUM(CASE WHEN p.n6 > 0 THEN 1 ELSE 0 END), SUM(p.n6),
+           SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END), SUM(p.n12)"""
+    sql = f"""{ctes}
+SELECT p.mk, p.grp, b.gss_code, {measures}
+FROM per_index p JOIN {Borough._meta.db_table} b ON b.id = p.borough_id
+GROUP BY p.mk, p.grp, b.gss_code
+UNION ALL
+SELECT p.mk, p.grp, '{ALL}', {measures}
+FROM per_index p
+GROUP BY p.mk, p.grp
+"""
+    rows = []
+    for mk, group, borough, size, *by_months in _reoffending_counts(sql, params):
+        for i, months in enumerate(MONTHS):
+            if cutoffs[months] is None or mk > cutoffs[months]:
+                continue
+            reoffenders, reoffences = int(by_months[2 * i]), int(by_months[2 * i + 1])
+            low, high = wilson_interval(reoffenders, size)
+            rows.append(
+                {
+                    "cohort": cohort_label(mk),
+                    "group": group,
+                    "borough": borough,
+                    "months": months,
+                    "cohort_size": size,
+                    "reoffenders": reoffenders,
+                    "reoffences": reoffences,
+                    "rate": _rate(reoffenders, size),
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    rows.sort(
+        key=lambda r: (r["cohort"], r["months"], r["group"], r["borough"] == ALL, r["borough"])
+    )
+    return rows
+
+
+def report_data(*, week: str) -> dict:
+    """Return the SPEC §6 JSON for an ISO week, unsuppressed, every figure from the database."""
+    start, end = parse_week(week)
+    return {
+        "week": week.strip(),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "activity": _activity(start, end),
+        "ineligibility_reasons": _ineligibility_reasons(start, end),
+        "referrals": _referrals(end),
+        "reoffending": _reoffending(end),
+    }
+
+
+# --- Disproportionality -----------------------------------------------------------------------
+
+
+def _age_band(field: str) -> Case:
+    return Case(
+        When(**{f"{field}__range": (18, 20)}, then=Value("18-20")),
+        When(**{f"{field}__range": (21, 24)}, then=Value("21-24")),
+        default=Value("other"),
+        output_field=CharField(),
+    )
+
+
+def disproportionality(*, week: str) -> list[dict]:
+    """Return offers, diversions, completions and 12-month reoffending by person group.
+
+    Cumulative up to the period end; one row per ethnicity group, gender and age band (age on
+    the encounter's date; for reoffending, on the index encounter's date), zero rows included.
+    Counts come grouped by (ethnicity code, gender, age band) from the database and are folded
+    into the three dimensions here.
+    """
+    _, end = parse_week(week)
+    offers = (
+        Encounter.objects.filter(encounter_date__lte=end, decision__in=OFFERED)
+        .values(
+            ethnicity=F("person__ethnicity"),
+            gender=F("person__gender"),
+            band=_age_band("age_at_encounter"),
+        )
+        .annotate(
+            offers=Count("id"),
+            diversions=Count("id", filter=Q(decision=Decision.DIVERTED)),
+            completions=Count("referral", filter=Q(referral__completed_on__lte=end)),
+        )
+        .order_by()
+    )
+    reoffending: list[tuple] = []
+    cutoff = last_reportable_cohort(end, 12)
+    if cutoff is not None:
+        ctes, params = _per_index_sql(cutoff=_month_end(cutoff), period_end=end)
+        band = "CASE WHEN e.age_at_encounter BETWEEN 18 AND 20 THEN '18-20' " + (
+            "WHEN e.age_at_encounter BETWEEN 21 AND 24 THEN '21-24' ELSE 'other' END"
+        )
+        sql = f"""{ctes}
+SELECT pe.ethnicity, pe.gender, {band}, COUNT(*), SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END)
+FROM per_index p
+JOIN {Person._meta.db_table} pe ON pe.id = p.person_id
+JOIN {Encounter._meta.db_table} e ON e.id = p.id
+WHERE p.mk <= %s
+GROUP BY pe.ethnicity, pe.gender, {band}
+"""
+        reoffending = _reoffending_counts(sql, [*params, cutoff])
+
+    dimensions = {
+        "ethnicity_group": ETHNICITY_GROUP_ORDER,
+        "gender": tuple(Gender.values),
+        "age_band": AGE_BANDS,
+    }
+    fields = ("offers", "diversions", "completions", "cohort", "reoffenders")
+    totals = {(d, g): dict.fromkeys(fields, 0) for d, groups in dimensions.items() for g in groups}
+
+    def add(ethnicity: str, gender: str, band: str, counts: dict) -> None:
+        keys = (
+            ("ethnicity_group", ETHNICITY_GROUPS.get(ethnicity, "Not stated")),
+            ("gender", gender),
+            ("age_band", band),
+        )
+        for key in keys:
+            bucket = totals.setdefault(key, dict.fromkeys(fields, 0))
+            for name, value in counts.items():
+                bucket[name] += int(value or 0)
+
+    for row in offers:
+        add(
+            row["ethnicity"],
+            row["gender"],
+            row["band"],
+            {k: row[k] for k in ("offers", "diversions", "completions")},
+        )
+    for ethnicity, gender, band, cohort, reoffenders in reoffending:
+        add(ethnicity, gender, band, {"cohort": cohort, "reoffenders": reoffenders})
+
+    return [
+        {
+            "dimension": dimension,
+            "group": group,
+            "offers": counts["offers"],
+            "diversions": counts["diversions"],
+            "completions": counts["completions"],
+            "reoffending_12m_cohort": counts["cohort"],
+            "reoffending_12m_reoffenders": counts["reoffenders"],
+            "reoffending_12m_rate": _rate(counts["reoffenders"], counts["cohort"]),
+        }
+        for (dimension, group), counts in totals.items()
+    ]

@@ -1,0 +1,360 @@
+"""Every rendering of a report version: JSON (unsuppressed), CSV, XLSX and PDF (suppressed).
+
+``render(version, fmt)`` returns the file's bytes. The web page and the PDF share one template
+(``reports/_version_body.html``) and one context (``version_context``), so the PDF shows exactly
+what the page shows.
+"""
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from reports import charts
+from reports.models import ReportStatus, ReportVersion
+from reports.renderings.tables import (
+    ALL,
+    Cell,
+    Column,
+    Table,
+    borough_labels,
+    csv_value,
+    report_tables,
+)
+from reports.services import canonical_json
+from reports.suppression import (
+    SUPPRESSION_NOTE,
+    WITHHELD,
+    suppress_count,
+    suppress_reoffending_row,
+)
+
+FORMATS: dict[str, tuple[str, str]] = {
+    "json": ("application/json", "json"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pdf": ("application/pdf", "pdf"),
+}
+TREND_WEEKS = 12
+
+
+def filename(version: ReportVersion, fmt: str) -> str:
+    """Return a download's file name, e.g. ``weekly-report-2026-W10-v2.pdf``."""
+    return f"weekly-report-{version.week}-v{version.number}.{FORMATS[fmt][1]}"
+
+
+def render(version: ReportVersion, fmt: str) -> bytes:
+    """Return one rendering of a report version as bytes."""
+    if fmt == "json":
+        # The same canonical JSON the version's SHA-256 is taken of, so a download can be checked.
+        return canonical_json(version.data).encode("utf-8")
+    if fmt == "csv":
+        return render_csv(version)
+    if fmt == "xlsx":
+        return render_xlsx(version)
+    if fmt == "pdf":
+        return render_pdf(version)
+    raise ValueError(f"Unknown format {fmt!r}: choose json, csv, xlsx or pdf")
+
+
+# --- Shared content ---------------------------------------------------------------------------
+
+
+def cover_rows(version: ReportVersion) -> list[tuple[str, str]]:
+    """Return the cover's facts as (label, value) pairs, for every rendering."""
+    if version.built_by_schedule:
+        built_by = "the weekly schedule"
+    elif version.built_by:
+        built_by = version.built_by.get_full_name() or version.built_by.get_username()
+    else:
+        built_by = "not recorded"
+    rows = [
+        ("Week", version.week),
+        ("Period", f"{version.period_start:%-d %B %Y} to {version.period_end:%-d %B %Y}"),
+        ("Version", str(version.number)),
+        ("Status", version.get_status_display()),
+        ("Built", f"{_local(version.built_at)} by {built_by}"),
+        ("SHA-256 of the data", version.sha256),
+    ]
+    if version.submitted_at:
+        rows.append(
+            ("Submitted", f"{_local(version.submitted_at)} by {_name(version.submitted_by)}")
+        )
+    if version.decided_at:
+        verb = "Approved" if version.status == ReportStatus.APPROVED else "Returned"
+        rows.append((verb, f"{_local(version.decided_at)} by {_name(version.decided_by)}"))
+    if version.approver_comment:
+        rows.append(("Approver's comment", version.approver_comment))
+    return rows
+
+
+def _local(moment) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(moment):%-d %B %Y at %H:%M}"
+
+
+def _name(user) -> str:
+    if user is None:
+        return "not recorded"
+    return user.get_full_name() or user.get_username()
+
+
+def _activity_chart(version: ReportVersion, boroughs: Mapping[str, str]) -> charts.Chart | None:
+    rows = [r for r in version.data.get("activity", []) if r.get("borough") != ALL]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: boroughs.get(r["borough"], r["borough"]))
+    bars = []
+    for row in rows:
+        shown = suppress_count(row.get("encounters"))
+        bars.append((boroughs.get(row["borough"], row["borough"]), _plottable(shown)))
+    return charts.bar_chart(
+        chart_id="chart-activity",
+        title=f"Encounters by borough, week {version.week}",
+        desc="Bar chart of the encounters recorded this week in each borough. "
+        "The activity table below gives the same figures.",
+        bars=bars,
+    )
+
+
+def _plottable(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def weekly_encounters(version: ReportVersion) -> list[tuple[str, int | None]]:
+    """Return all-borough encounters for up to 12 weeks ending with this version's week.
+
+    Earlier weeks use their approved version, or their latest one if none is approved; the
+    version shown uses its own figures. Suppressed values come back as ``None``.
+    """
+    weeks = list(
+        ReportVersion.objects.filter(week__lt=version.week)
+        .order_by("-week")
+        .values_list("week", flat=True)
+        .distinct()[: TREND_WEEKS - 1]
+    )
+    chosen: dict[str, Mapping[str, Any]] = {}
+    approved: set[str] = set()
+    candidates = (
+        ReportVersion.objects.filter(week__in=weeks)
+        .order_by("week", "-number")
+        .values_list("week", "status", "data")
+    )
+    for week, status, data in candidates:  # newest first within each of at most 11 weeks
+        is_approved = status == ReportStatus.APPROVED
+        if week not in chosen or (is_approved and week not in approved):
+            chosen[week] = data
+            if is_approved:
+                approved.add(week)
+    chosen[version.week] = version.data
+    points = []
+    for week in sorted(chosen):
+        total = next((r for r in chosen[week].get("activity", []) if r.get("borough") == ALL), None)
+        value = suppress_count(total.get("encounters")) if total else None
+        points.append((week, _plottable(value)))
+    return points
+
+
+def _trend_chart(points: list[tuple[str, int | None]]) -> charts.Chart | None:
+    if len(points) < 2:
+        return None
+    return charts.line_chart(
+        chart_id="chart-trend",
+        title=f"Encounters per week, {points[0][0]} to {points[-1][0]}, all boroughs",
+        desc="Line chart of the encounters recorded each week in all boroughs. "
+        "The table next to it gives the same figures.",
+        points=points,
+    )
+
+
+def reoffending_chart_rows(data: Mapping[str, Any]) -> tuple[int | None, list[dict]]:
+    """Pick the rows the reoffending chart shows: 12 months (or the longest reported), ALL."""
+    rows = [r for r in data.get("reoffending", []) if r.get("borough") == ALL]
+    months = {r["months"] for r in rows}
+    if not months:
+        return None, []
+    chosen = 12 if 12 in months else max(months)
+    picked = sorted(
+        (r for r in rows if r["months"] == chosen),
+        key=lambda r: (r["cohort"], r["group"] != "diverted"),
+    )
+    return chosen, [suppress_reoffending_row(r) for r in picked]
+
+
+def _reoffending_chart(data: Mapping[str, Any]) -> tuple[charts.Chart | None, Table | None]:
+    months, rows = reoffending_chart_rows(data)
+    if not rows:
+        return None, None
+
+    def number(value: Any) -> float | None:
+        return None if value in (None, WITHHELD) else float(value)
+
+    points = [
+        charts.RatePoint(
+            cohort=r["cohort"],
+            group=r["group"],
+            rate=number(r["rate"]),
+            ci_low=number(r["ci_low"]),
+            ci_high=number(r["ci_high"]),
+        )
+        for r in rows
+    ]
+    chart = charts.interval_chart(
+        chart_id="chart-reoffending",
+        title=f"Reoffending within {months} months by cohort, diverted and comparison",
+        desc="Bars show each cohort's reoffending rate for the diverted and comparison groups, "
+        "with lines for the 95% confidence interval. The table next to it gives the figures.",
+        points=points,
+    )
+    columns = [
+        Column("cohort", "Cohort", "text"),
+        Column("group", "Group", "text"),
+        Column("cohort_size", "People"),
+        Column("reoffenders", "Reoffenders"),
+        Column("rate", "Rate", "rate"),
+        Column("ci_low", "Lower 95% limit", "rate"),
+        Column("ci_high", "Upper 95% limit", "rate"),
+    ]
+    table = Table(
+        "reoffending_chart",
+        chart.title,
+        columns,
+        [
+            [
+                Cell(r["group"].capitalize() if c.key == "group" else r.get(c.key), c.kind)
+                for c in columns
+            ]
+            for r in rows
+        ],
+    )
+    return chart, table
+
+
+def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[str, Any]:
+    """Return the context the page and the PDF share: cover, tables and charts."""
+    tables = report_tables(version.data, version.extra)
+    by_key = {t.key: t for t in tables}
+    codes = [r["borough"] for r in version.data.get("activity", [])]
+    boroughs = borough_labels(codes)
+    trend_points = weekly_encounters(version)
+    trend_chart = _trend_chart(trend_points)
+    reoffending_chart, reoffending_chart_table = _reoffending_chart(version.data)
+    return {
+        "version": version,
+        "cover_rows": cover_rows(version),
+        "suppression_note": SUPPRESSION_NOTE,
+        "activity_table": by_key["activity"],
+        "reasons_table": by_key["ineligibility_reasons"],
+        "referrals_table": by_key["referrals"],
+        "reoffending_table": by_key["reoffending"],
+        "disproportionality_tables": [t for t in tables if t.key.startswith("disproportionality")],
+        "has_disproportionality": bool((version.extra or {}).get("disproportionality")),
+        "activity_chart": _activity_chart(version, boroughs),
+        "trend_chart": trend_chart,
+        "trend_table": Table(
+            "trend",
+            "Encounters per week, all boroughs",
+            [Column("week", "Week", "text"), Column("encounters", "Encounters")],
+            [
+                [Cell(w, "text"), Cell(v if v is not None else "<5", "count")]
+                for w, v in trend_points
+            ],
+        )
+        if trend_chart
+        else None,
+        "reoffending_chart": reoffending_chart,
+        "reoffending_chart_table": reoffending_chart_table,
+        "for_print": for_print,
+        "watermark": version.status != ReportStatus.APPROVED,
+    }
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+
+def render_csv(version: ReportVersion) -> bytes:
+    """Write every section one after another, each under a title row, suppressed."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([f"Weekly report {version.week}, version {version.number}"])
+    for label, value in cover_rows(version):
+        writer.writerow([label, value])
+    writer.writerow(["Suppression", SUPPRESSION_NOTE])
+    for table in report_tables(version.data, version.extra):
+        writer.writerow([])
+        writer.writerow([table.title])
+        if not table.rows:
+            writer.writerow([table.empty_text])
+            continue
+        writer.writerow([c.label for c in table.columns])
+        for row in table.rows:
+            writer.writerow([csv_value(cell) for cell in row])
+    # A byte order mark lets spreadsheet programs read the UTF-8 correctly.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def render_xlsx(version: ReportVersion) -> bytes:
+    """Write a cover sheet, then one sheet per section, suppressed."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover.append([f"Weekly report {version.week}, version {version.number}"])
+    cover["A1"].font = Font(bold=True, size=14)
+    for label, value in cover_rows(version):
+        cover.append([label, value])
+    cover.append(["Suppression", SUPPRESSION_NOTE])
+    cover.column_dimensions["A"].width = 24
+    cover.column_dimensions["B"].width = 80
+    for table in report_tables(version.data, version.extra):
+        sheet = book.create_sheet(_sheet_title(table))
+        sheet.append([table.title])
+        sheet["A1"].font = bold
+        if not table.rows:
+            sheet.append([table.empty_text])
+            continue
+        sheet.append([c.label for c in table.columns])
+        for cell in sheet[2]:
+            cell.font = bold
+        for row in table.rows:
+            sheet.append([cell.value for cell in row])
+            for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
+                if column.kind == "rate" and isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+        for index, column in enumerate(table.columns, start=1):
+            letter = sheet.cell(row=2, column=index).column_letter
+            sheet.column_dimensions[letter].width = max(12, len(column.label) + 2)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(table: Table) -> str:
+    titles = {
+        "activity": "Activity",
+        "ineligibility_reasons": "Ineligibility reasons",
+        "referrals": "Referrals",
+        "reoffending": "Reoffending",
+        "disproportionality_ethnicity_group": "By ethnic group",
+        "disproportionality_gender": "By gender",
+        "disproportionality_age_band": "By age band",
+    }
+    return titles.get(table.key, table.key[:31])
+
+
+def print_html(version: ReportVersion) -> str:
+    """Return the HTML the PDF is made from: the page's template in its print variant."""
+    return render_to_string("reports/version_print.html", version_context(version, for_print=True))
+
+
+def render_pdf(version: ReportVersion) -> bytes:
+    """Print the report page to PDF with WeasyPrint, watermarked DRAFT unless approved."""
+    from weasyprint import HTML
+
+    return HTML(string=print_html(version)).write_pdf()

@@ -1,0 +1,291 @@
+"""The report's sections as suppressed tables, shared by the web page, PDF, CSV and XLSX.
+
+Building every human-facing rendering from the same tables means they always show the same
+figures, suppressed the same way.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from boroughs.models import Borough
+from diversion.models import ExclusionFactor
+from reports import suppression
+from reports.suppression import SUPPRESSED, WITHHELD
+
+ALL = "ALL"
+
+REASON_LABELS: dict[str, str] = {
+    "age_under_min": "Under the minimum age",
+    "age_over_max": "Over the maximum age",
+    "substance_not_eligible": "Substance not eligible",
+    "quantity_over_limit": "Quantity over the limit",
+    "recent_diversion": "Diverted within the previous 12 months",
+}
+REASON_ORDER = list(REASON_LABELS)
+
+GROUP_LABELS = {"diverted": "Diverted", "comparison": "Comparison"}
+
+DIMENSIONS: tuple[tuple[str, str], ...] = (
+    ("ethnicity_group", "By ethnic group"),
+    ("gender", "By gender"),
+    ("age_band", "By age band"),
+)
+GENDER_LABELS = {"male": "Male", "female": "Female", "other": "Other", "not_stated": "Not stated"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "count"  # "text", "count" or "rate"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "text"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value to show: ``value`` for CSV and XLSX, ``text`` for people reading HTML or PDF."""
+
+    value: Any
+    kind: str
+
+    @property
+    def text(self) -> str:
+        return format_cell(self.value, self.kind)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "text"
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+    empty_text: str = "No data"
+
+
+def format_cell(value: Any, kind: str) -> str:
+    """Format a suppressed value for people: counts with commas, rates as percentages."""
+    if kind == "text":
+        return "" if value is None else str(value)
+    if value is None:
+        return "Not applicable" if kind == "rate" else ""
+    if value in (SUPPRESSED, WITHHELD):
+        return "Withheld" if value == WITHHELD else SUPPRESSED
+    if kind == "rate":
+        return f"{float(value) * 100:.1f}%"
+    return f"{int(value):,}"
+
+
+def csv_value(cell: Cell) -> str:
+    """Return a cell as CSV text: numbers plain, rates as fractions to 4 decimal places."""
+    value = cell.value
+    if value is None:
+        return ""
+    if cell.kind == "rate" and isinstance(value, int | float):
+        return f"{float(value):.4f}"
+    return str(value)
+
+
+def borough_labels(codes: Iterable[str]) -> dict[str, str]:
+    """Map GSS codes to borough names; ``ALL`` to "All boroughs"."""
+    wanted = {c for c in codes if c != ALL}
+    names = dict(Borough.objects.filter(gss_code__in=wanted).values_list("gss_code", "name"))
+    labels = {code: names.get(code, code) for code in wanted}
+    labels[ALL] = "All boroughs"
+    return labels
+
+
+def reason_labels(reasons: Iterable[str]) -> dict[str, str]:
+    """Map reason codes to plain English, naming exclusion factors by their label."""
+    codes = {r.split(":", 1)[1] for r in reasons if r.startswith("exclusion:")}
+    factors = dict(ExclusionFactor.objects.filter(code__in=codes).values_list("code", "label"))
+    labels = dict(REASON_LABELS)
+    for code in codes:
+        labels[f"exclusion:{code}"] = f"Exclusion: {factors.get(code, code)}"
+    return labels
+
+
+def _borough_sort(labels: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple]:
+    return lambda row: (row.get("borough") == ALL, labels.get(row.get("borough"), ""))
+
+
+def _rows(
+    columns: list[Column], rows: Iterable[Mapping[str, Any]], text: Mapping[str, Callable]
+) -> list[list[Cell]]:
+    out = []
+    for row in rows:
+        out.append(
+            [Cell(text[c.key](row) if c.key in text else row.get(c.key), c.kind) for c in columns]
+        )
+    return out
+
+
+def activity_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Table:
+    columns = [
+        Column("borough", "Borough", "text"),
+        Column("encounters", "Encounters"),
+        Column("diverted", "Diverted"),
+        Column("declined", "Declined"),
+        Column("not_offered", "Not offered"),
+        Column("ineligible", "Not eligible"),
+    ]
+    rows = sorted(data.get("activity", []), key=_borough_sort(boroughs))
+    return Table(
+        "activity",
+        "Activity this week",
+        columns,
+        _rows(
+            columns,
+            map(suppression.suppress_activity_row, rows),
+            {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
+        ),
+        note="Encounters dated within the week, by decision.",
+    )
+
+
+def reasons_table(data: Mapping[str, Any]) -> Table:
+    raw = data.get("ineligibility_reasons", [])
+    labels = reason_labels(r["reason"] for r in raw)
+    order = {code: i for i, code in enumerate(REASON_ORDER)}
+    rows = sorted(raw, key=lambda r: (order.get(r["reason"], len(order)), r["reason"]))
+    columns = [Column("reason", "Reason", "text"), Column("count", "Encounters")]
+    return Table(
+        "ineligibility_reasons",
+        "Reasons for not being eligible",
+        columns,
+        _rows(
+            columns,
+            map(suppression.suppress_reason_row, rows),
+            {"reason": lambda r: labels.get(r["reason"], r["reason"])},
+        ),
+        note="An encounter with two reasons counts under both.",
+        empty_text="No encounter this week was found not eligible.",
+    )
+
+
+def referrals_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Table:
+    columns = [
+        Column("borough", "Borough", "text"),
+        Column("referred", "Referred"),
+        Column("attended", "Attended"),
+        Column("completed", "Completed"),
+        Column("did_not_attend", "Did not attend"),
+        Column("withdrawn", "Withdrawn"),
+        Column("open", "Open"),
+        Column("completion_rate", "Completion rate", "rate"),
+    ]
+    rows = sorted(data.get("referrals", []), key=_borough_sort(boroughs))
+    return Table(
+        "referrals",
+        "Referrals and outcomes",
+        columns,
+        _rows(
+            columns,
+            map(suppression.suppress_referral_row, rows),
+            {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
+        ),
+        note=(
+            "All referrals up to the end of the week. Completion rate is completed divided by "
+            "completed plus did not attend."
+        ),
+    )
+
+
+def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Table:
+    columns = [
+        Column("cohort", "Cohort", "text"),
+        Column("months", "Months followed", "text"),
+        Column("group", "Group", "text"),
+        Column("borough", "Borough", "text"),
+        Column("cohort_size", "People"),
+        Column("reoffenders", "Reoffenders"),
+        Column("reoffences", "Offences"),
+        Column("rate", "Reoffending rate", "rate"),
+        Column("ci_low", "Lower 95% limit", "rate"),
+        Column("ci_high", "Upper 95% limit", "rate"),
+    ]
+    rows = sorted(
+        data.get("reoffending", []),
+        key=lambda r: (
+            r["months"],
+            r["cohort"],
+            r["group"] != "diverted",
+            r["borough"] != ALL,
+            boroughs.get(r["borough"], r["borough"]),
+        ),
+    )
+    return Table(
+        "reoffending",
+        "Reoffending",
+        columns,
+        _rows(
+            columns,
+            map(suppression.suppress_reoffending_row, rows),
+            {
+                "borough": lambda r: boroughs.get(r["borough"], r["borough"]),
+                "group": lambda r: GROUP_LABELS.get(r["group"], r["group"]),
+                "months": lambda r: str(r["months"]),
+            },
+        ),
+        note=(
+            "People by the month of their first qualifying encounter. A reoffender has at least "
+            "one further encounter or recorded offence within the months followed. A cohort is "
+            "shown once every member has been followed for that long."
+        ),
+        empty_text="No cohort has been followed for long enough yet.",
+    )
+
+
+def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
+    """One table per dimension (ethnic group, gender, age band), from ``extra``."""
+    rows = list((extra or {}).get("disproportionality") or [])
+    columns = [
+        Column("group", "Group", "text"),
+        Column("offers", "Offered diversion"),
+        Column("diversions", "Diverted"),
+        Column("completions", "Completed"),
+        Column("reoffending_12m_cohort", "People followed 12 months"),
+        Column("reoffending_12m_reoffenders", "Reoffenders within 12 months"),
+        Column("reoffending_12m_rate", "12-month reoffending rate", "rate"),
+    ]
+    tables = []
+    for dimension, title in DIMENSIONS:
+        these = sorted(
+            (r for r in rows if r.get("dimension") == dimension), key=lambda r: str(r["group"])
+        )
+        tables.append(
+            Table(
+                f"disproportionality_{dimension}",
+                f"Disproportionality: {title.lower()}",
+                columns,
+                _rows(
+                    columns,
+                    map(suppression.suppress_disproportionality_row, these),
+                    {"group": lambda r: GENDER_LABELS.get(r["group"], str(r["group"]))},
+                ),
+            )
+        )
+    return tables
+
+
+def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> list[Table]:
+    """Return every section of a report as a suppressed table, in reading order."""
+    codes = [
+        r["borough"] for key in ("activity", "referrals", "reoffending") for r in data.get(key, [])
+    ]
+    boroughs = borough_labels(codes)
+    return [
+        activity_table(data, boroughs),
+        reasons_table(data),
+        referrals_table(data, boroughs),
+        reoffending_table(data, boroughs),
+        *disproportionality_tables(extra),
+    ]

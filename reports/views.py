@@ -1,0 +1,283 @@
+"""Analyst and approver pages. Thin: check permission, call one service or selector, respond."""
+
+import io
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from reports import renderings
+from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
+from reports.models import JobStatus, ReportBuildJob, ReportDownload, ReportStatus, ReportVersion
+from reports.services import report_build_enqueue
+from reports.workflow import (
+    WorkflowError,
+    report_approve,
+    report_download_record,
+    report_return,
+    report_submit,
+)
+
+VIEW = "boroughs.view_reports"
+SUBMIT = "boroughs.submit_reports"
+APPROVE = "boroughs.approve_reports"
+DOWNLOAD = "boroughs.download_data"
+IMPORT = "boroughs.import_reoffences"
+
+STATUS_TAGS = {
+    ReportStatus.DRAFT: "govuk-tag--grey",
+    ReportStatus.SUBMITTED: "govuk-tag--blue",
+    ReportStatus.APPROVED: "govuk-tag--green",
+    ReportStatus.RETURNED: "govuk-tag--orange",
+    JobStatus.QUEUED: "govuk-tag--grey",
+    JobStatus.RUNNING: "govuk-tag--blue",
+    JobStatus.READY: "govuk-tag--green",
+    JobStatus.FAILED: "govuk-tag--red",
+}
+PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _tagged(items: list) -> list:
+    """Give each version or job the GOV.UK tag colour for its status."""
+    for item in items:
+        item.tag_class = STATUS_TAGS.get(item.status, "")
+    return items
+
+
+def _version(week: str, number: int) -> ReportVersion:
+    return get_object_or_404(
+        ReportVersion.objects.select_related("built_by", "submitted_by", "decided_by"),
+        week=week,
+        number=number,
+    )
+
+
+def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> dict:
+    status = request.GET.get("status", "")
+    versions = ReportVersion.objects.select_related("built_by").order_by("-week", "-number")
+    if status in ReportStatus.values:
+        versions = versions.filter(status=status)
+    jobs = _tagged(
+        list(ReportBuildJob.objects.select_related("report").order_by("-created_at")[:5])
+    )
+    return {
+        "versions": _tagged(list(versions[:200])),
+        "status_filter": status if status in ReportStatus.values else "",
+        "status_choices": ReportStatus.choices,
+        "jobs": jobs,
+        "jobs_pending": any(job.status in PENDING for job in jobs),
+        "form": form or BuildReportForm(initial={"week": default_week()}),
+        "status_tags": STATUS_TAGS,
+    }
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def version_list(request: HttpRequest) -> HttpResponse:
+    """List the report versions, newest week first, with the form that builds one now."""
+    return render(request, "reports/version_list.html", _list_context(request))
+
+
+@require_POST
+@permission_required(SUBMIT, raise_exception=True)
+def build(request: HttpRequest) -> HttpResponse:
+    """Queue a build of a week's report and show its job."""
+    form = BuildReportForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "reports/version_list.html", _list_context(request, form), status=400
+        )
+    job = report_build_enqueue(week=form.cleaned_data["week"], by=request.user)
+    return redirect("reports:job_detail", pk=job.pk)
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a build job's progress; the page follows it until the report is ready."""
+    job = get_object_or_404(ReportBuildJob.objects.select_related("report"), pk=pk)
+    _tagged([job])
+    return render(
+        request,
+        "reports/job_detail.html",
+        {"job": job, "pending": job.status in PENDING, "status_tags": STATUS_TAGS},
+    )
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Say where a build job has got to, for the page's progress script."""
+    job = get_object_or_404(ReportBuildJob, pk=pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "report_url": job.report.get_absolute_url() if job.report_id else None,
+        }
+    )
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def version_detail(request: HttpRequest, week: str, number: int) -> HttpResponse:
+    """Show a report version: cover, charts and tables, downloads and the approval steps."""
+    version = _version(week, number)
+    return render(request, "reports/version_detail.html", _detail_context(request, version))
+
+
+def _detail_context(
+    request: HttpRequest, version: ReportVersion, decision_form: DecisionForm | None = None
+) -> dict:
+    context = renderings.version_context(version)
+    others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk)
+    history = (
+        version.history.exclude(history_change_reason__isnull=True)
+        .exclude(history_change_reason="")
+        .select_related("history_user")
+        .order_by("history_date")
+    )
+    context.update(
+        {
+            "other_versions": _tagged(list(others.order_by("-number"))),
+            "history": list(history),
+            "status_tag": STATUS_TAGS.get(version.status, ""),
+            "status_tags": STATUS_TAGS,
+            "can_submit": request.user.has_perm(SUBMIT)
+            and version.status in (ReportStatus.DRAFT, ReportStatus.RETURNED),
+            "can_decide": request.user.has_perm(APPROVE)
+            and version.status == ReportStatus.SUBMITTED,
+            "can_download": request.user.has_perm(DOWNLOAD),
+            "decision_form": decision_form or DecisionForm(),
+            "formats": [("pdf", "PDF"), ("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],
+        }
+    )
+    return context
+
+
+@require_POST
+@permission_required(SUBMIT, raise_exception=True)
+def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse:
+    """Submit a version for approval."""
+    version = _version(week, number)
+    try:
+        report_submit(version=version, by=request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Report submitted for approval. The approvers have been told.")
+    return redirect(version)
+
+
+@require_POST
+@permission_required(APPROVE, raise_exception=True)
+def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse:
+    """Approve a submitted version, or return it to the analysts with a comment."""
+    version = _version(week, number)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, version, decision_form=form)
+        return render(request, "reports/version_detail.html", context, status=400)
+    try:
+        if form.cleaned_data["decision"] == DecisionForm.APPROVE:
+            report_approve(version=version, by=request.user, comment=form.cleaned_data["comment"])
+            messages.success(
+                request, "Report approved. The analyst who submitted it has been told."
+            )
+        else:
+            report_return(version=version, by=request.user, comment=form.cleaned_data["comment"])
+            messages.success(
+                request, "Report returned. The analyst who submitted it has been told."
+            )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    return redirect(version)
+
+
+@require_GET
+@permission_required(DOWNLOAD, raise_exception=True)
+def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> HttpResponse:
+    """Send one rendering of a version as a file, and record the download."""
+    if fmt not in renderings.FORMATS:
+        raise Http404("No such format")
+    version = _version(week, number)
+    content = renderings.render(version, fmt)
+    report_download_record(report=version, user=request.user, what=fmt)
+    response = HttpResponse(content, content_type=renderings.FORMATS[fmt][0])
+    response["Content-Disposition"] = f'attachment; filename="{renderings.filename(version, fmt)}"'
+    return response
+
+
+@require_GET
+@permission_required(DOWNLOAD, raise_exception=True)
+def downloads(request: HttpRequest) -> HttpResponse:
+    """Offer the pseudonymised data and list this person's recent downloads."""
+    recent = ReportDownload.objects.filter(user=request.user).select_related("report")[:20]
+    approved = ReportVersion.objects.filter(status=ReportStatus.APPROVED).order_by(
+        "-week", "-number"
+    )[:12]
+    return render(
+        request, "reports/downloads.html", {"recent": list(recent), "approved": list(approved)}
+    )
+
+
+@require_GET
+@permission_required(DOWNLOAD, raise_exception=True)
+def encounters_export(request: HttpRequest) -> FileResponse:
+    """Stream the pseudonymised encounters CSV, spooled to a temporary file, and record it."""
+    from diversion.exports import encounters_export as export
+
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    export(stream=text)
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    report_download_record(report=None, user=request.user, what="encounters-export")
+    return FileResponse(
+        spool, as_attachment=True, filename="encounters.csv", content_type="text/csv; charset=utf-8"
+    )
+
+
+@permission_required(IMPORT, raise_exception=True)
+def reoffences_upload(request: HttpRequest) -> HttpResponse:
+    """Import a CSV of reoffence matches: all or nothing, listing every error."""
+    from diversion.reoffence_imports import ReoffenceImportFailed, reoffences_import
+
+    errors: list[str] = []
+    if request.method == "POST":
+        form = ReoffenceUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = reoffences_import(
+                    stream=io.StringIO(form.text, newline=""),
+                    source_name=upload.name,
+                    by=request.user,
+                )
+            except ReoffenceImportFailed as failure:
+                errors = list(failure.errors)
+            else:
+                messages.success(
+                    request,
+                    f"{_count(result.imported, 'reoffence')} imported. "
+                    f"{_count(result.unchanged, 'row')} already recorded, so left unchanged.",
+                )
+                return redirect("reports:reoffences_upload")
+        status = 400
+    else:
+        form = ReoffenceUploadForm()
+        status = 200
+    return render(
+        request,
+        "reports/reoffences_upload.html",
+        {"form": form, "import_errors": errors},
+        status=status,
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,195 @@
+"""The approval workflow: draft → submitted (analyst) → approved or returned (approver).
+
+Each step checks who may take it, refuses any step from the wrong status (an approved version
+never changes again), records who and why in the version's history, and emails the other side
+once the change is committed.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from boroughs.roles import Role
+from reports.models import ReportDownload, ReportStatus, ReportVersion
+from reports.services import data_sha256
+
+SUBMIT_PERMISSION = "boroughs.submit_reports"
+APPROVE_PERMISSION = "boroughs.approve_reports"
+
+
+class WorkflowError(Exception):
+    """A step the version's status does not allow, with a message fit to show the user."""
+
+
+def _locked(version: ReportVersion) -> ReportVersion:
+    """Re-read the version under a row lock, so two people cannot decide it at once."""
+    return ReportVersion.objects.select_for_update().get(pk=version.pk)
+
+
+def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
+    if not user.is_active or not user.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def _save(version: ReportVersion, *, by: AbstractBaseUser, reason: str) -> None:
+    version._history_user = by  # django-simple-history records who made the change
+    version._change_reason = reason
+    version.full_clean()
+    version.save()
+
+
+def _refresh(target: ReportVersion, source: ReportVersion) -> None:
+    """Copy the saved state back onto the caller's object."""
+    for field in (
+        "status",
+        "submitted_by",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+        "approver_comment",
+    ):
+        setattr(target, field, getattr(source, field))
+
+
+def _name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "someone"
+    return user.get_full_name() or user.get_username()
+
+
+def _email(*, subject: str, body: str, to: Iterable[str]) -> None:
+    recipients = sorted({address for address in to if address})
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        )
+
+
+def _link(version: ReportVersion) -> str:
+    return reverse(
+        "reports:version_detail", kwargs={"week": version.week, "number": version.number}
+    )
+
+
+def approver_emails() -> list[str]:
+    """Return the addresses of every active approver."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.APPROVER)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+@transaction.atomic
+def report_submit(*, version: ReportVersion, by: AbstractBaseUser) -> ReportVersion:
+    """Submit a draft or returned version for approval, and tell the approvers."""
+    _require(by, SUBMIT_PERMISSION, "Only analysts can submit reports for approval.")
+    locked = _locked(version)
+    if locked.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
+        raise WorkflowError(
+            f"This report is {locked.get_status_display().lower()}, so it cannot be submitted."
+        )
+    locked.status = ReportStatus.SUBMITTED
+    locked.submitted_by = by
+    locked.submitted_at = timezone.now()
+    _save(locked, by=by, reason="Submitted for approval")
+    _email(
+        subject=f"Weekly report {locked.week} version {locked.number} is ready for approval",
+        body=(
+            f"{_name(by)} submitted the weekly report for {locked.week} (version "
+            f"{locked.number}) for approval.\n\nReview it at {_link(locked)}\n"
+        ),
+        to=approver_emails(),
+    )
+    _refresh(version, locked)
+    return locked
+
+
+def _decide(
+    *,
+    version: ReportVersion,
+    by: AbstractBaseUser,
+    status: str,
+    comment: str,
+    reason: str,
+) -> ReportVersion:
+    _require(by, APPROVE_PERMISSION, "Only approvers can approve or return reports.")
+    locked = _locked(version)
+    if locked.status != ReportStatus.SUBMITTED:
+        raise WorkflowError(
+            f"This report is {locked.get_status_display().lower()}, so it cannot be approved "
+            "or returned. Only a submitted report can be."
+        )
+    if locked.submitted_by_id == by.pk:
+        raise WorkflowError("Someone other than the person who submitted it must decide it.")
+    if status == ReportStatus.APPROVED and data_sha256(locked.data) != locked.sha256:
+        raise WorkflowError(
+            "This report's figures do not match its SHA-256, so it cannot be approved. "
+            "Build the report again."
+        )
+    locked.status = status
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.approver_comment = comment
+    _save(locked, by=by, reason=reason)
+    verb = "approved" if status == ReportStatus.APPROVED else "returned"
+    body = f"{_name(by)} {verb} the weekly report for {locked.week} (version {locked.number}).\n"
+    if comment:
+        body += f"\nTheir comment:\n{comment}\n"
+    body += f"\nSee it at {_link(locked)}\n"
+    _email(
+        subject=f"Weekly report {locked.week} version {locked.number} was {verb}",
+        body=body,
+        to=[locked.submitted_by.email] if locked.submitted_by else [],
+    )
+    _refresh(version, locked)
+    return locked
+
+
+@transaction.atomic
+def report_approve(
+    *, version: ReportVersion, by: AbstractBaseUser, comment: str = ""
+) -> ReportVersion:
+    """Approve a submitted version; from then on it never changes."""
+    return _decide(
+        version=version,
+        by=by,
+        status=ReportStatus.APPROVED,
+        comment=comment.strip(),
+        reason="Approved",
+    )
+
+
+@transaction.atomic
+def report_return(*, version: ReportVersion, by: AbstractBaseUser, comment: str) -> ReportVersion:
+    """Return a submitted version to the analysts, saying what needs to change."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise WorkflowError("Enter a comment saying why you are returning the report.")
+    return _decide(
+        version=version,
+        by=by,
+        status=ReportStatus.RETURNED,
+        comment=comment,
+        reason="Returned with a comment",
+    )
+
+
+@transaction.atomic
+def report_download_record(
+    *, user: AbstractBaseUser, what: str, report: ReportVersion | None = None
+) -> ReportDownload:
+    """Record that someone downloaded a rendering of a report, or a data extract."""
+    download = ReportDownload(report=report, user=user, what=what)
+    download.full_clean()
+    download.save()
+    return download

@@ -1,0 +1,215 @@
+"""seed_demo (SPEC §7): a realistic synthetic pilot, the same for the same seed."""
+
+from dataclasses import replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from boroughs.models import Borough, OfficerAssignment
+from diversion import demo, eligibility, services
+from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
+from diversion.policies import as_rule
+
+N = 300
+
+
+@pytest.fixture
+def seeded(db) -> str:
+    out = StringIO()
+    call_command("seed_demo", encounters=N, seed=7, force=True, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_refuses_without_force_when_debug_is_off(db, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        call_command("seed_demo", encounters=10, stdout=StringIO())
+
+    assert not Encounter.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_seed_demo_makes_the_pilot_boroughs_and_exactly_n_encounters(seeded):
+    assert Encounter.objects.filter(source="demo").count() == N
+    pilots = Borough.objects.filter(role="pilot")
+    assert set(pilots.values_list("gss_code", flat=True)) == set(demo.PILOT_BOROUGHS)
+    assert set(Borough.objects.filter(role="comparison").values_list("gss_code", flat=True)) == set(
+        demo.COMPARISON_BOROUGHS
+    )
+    assert {b.pilot_start for b in pilots} == {demo.default_pilot_start(timezone.localdate())}
+    assert all(b.pilot_end is None for b in pilots)
+    assert f"Made {N} encounters" in seeded
+    decisions = dict(Encounter.objects.values_list("decision").annotate(n=Count("pk")))
+    assert set(decisions) == {"ineligible", "diverted", "declined", "not_offered"}
+    assert decisions["diverted"] > decisions["declined"]
+    assert Reoffence.objects.filter(source="demo").exists()
+    assert Encounter.objects.values("person").distinct().count() < N  # some people return
+    assert Encounter.objects.filter(encounter_date__gt=timezone.localdate()).count() == 0
+
+
+def test_every_diverted_encounter_has_one_referral_with_dates_that_obey_spec_4(seeded):
+    today = timezone.localdate()
+    diverted = Encounter.objects.filter(decision="diverted")
+    referrals = Referral.objects.select_related("encounter__borough", "provider")
+
+    assert referrals.count() == diverted.count() > 0
+    assert not referrals.exclude(encounter__decision="diverted").exists()
+    for referral in referrals:
+        day = referral.encounter.encounter_date
+        assert referral.provider is not None
+        assert referral.provider.boroughs.filter(pk=referral.encounter.borough_id).exists()
+        assert day <= referral.appointment_on <= today
+        errors = services.outcome_date_errors(
+            encounter_date=day,
+            attended_on=referral.attended_on,
+            completed_on=referral.completed_on,
+            did_not_attend_on=referral.did_not_attend_on,
+            withdrawn_on=referral.withdrawn_on,
+            today=today,
+        )
+        assert errors == {}, (referral.encounter.encounter_ref, errors)
+    assert referrals.filter(completed_on__isnull=False).count() > referrals.count() // 2
+
+
+def test_stored_decisions_match_a_reassessment_by_the_real_rule(seeded):
+    encounters = Encounter.objects.select_related("person", "borough", "policy")
+    diversions: dict[int, list[tuple[date, int]]] = {}
+    for e in encounters.filter(decision="diverted"):
+        diversions.setdefault(e.person_id, []).append((e.encounter_date, e.pk))
+    for encounter in encounters.prefetch_related("reasons", "exclusion_links__factor"):
+        facts = eligibility.Facts(
+            date_of_birth=encounter.person.date_of_birth,
+            encounter_date=encounter.encounter_date,
+            substance=encounter.substance,
+            quantity_grams=encounter.quantity_grams,
+            exclusions=tuple(link.factor.code for link in encounter.exclusion_links.all()),
+            previous_diversion_dates=tuple(
+                d for d, pk in diversions.get(encounter.person_id, []) if pk != encounter.pk
+            ),
+            borough_role=encounter.borough.role,
+            pilot_start=encounter.borough.pilot_start,
+            pilot_end=encounter.borough.pilot_end,
+            accepted=encounter.accepted,
+        )
+        assessment = eligibility.assess(facts, as_rule(encounter.policy))
+        assert assessment.decision == encounter.decision, encounter.encounter_ref
+        assert assessment.age == encounter.age_at_encounter
+        assert assessment.reasons == tuple(r.code for r in encounter.reasons.all())
+
+
+def test_reasons_are_stored_in_order_from_position_one(seeded):
+    rows = EncounterReason.objects.order_by("encounter_id", "position")
+    positions: dict[int, list[int]] = {}
+    for encounter_id, position in rows.values_list("encounter_id", "position"):
+        positions.setdefault(encounter_id, []).append(position)
+
+    assert positions
+    assert all(p == list(range(1, len(p) + 1)) for p in positions.values())
+    assert Encounter.objects.filter(decision="ineligible").count() == len(positions)
+
+
+def test_demo_users_sign_in_with_the_demo_password(seeded, client):
+    assert f"Demo password: {demo.DEMO_PASSWORD}" in seeded
+    for username in ("officer", "analyst", "approver", "admin"):
+        assert client.login(username=username, password=demo.DEMO_PASSWORD), username
+        assert User.objects.get(username=username).groups.filter(name=username).exists()
+    assert User.objects.get(username="admin").is_staff
+    officer_boroughs = OfficerAssignment.objects.filter(officer__username="officer")
+    assert officer_boroughs.count() == 8
+
+
+def test_seed_demo_again_adds_nothing_and_says_so(seeded):
+    people = Person.objects.count()
+    out = StringIO()
+
+    call_command("seed_demo", encounters=N, seed=8, force=True, stdout=out)
+
+    assert "Demo data is already in the database, so nothing was added." in out.getvalue()
+    assert Encounter.objects.count() == N
+    assert Person.objects.count() == people
+
+
+def test_demo_data_has_no_per_row_history(seeded):
+    assert not Encounter.history.exists()
+    assert not Referral.history.exists()
+
+
+# --- the pure generator -------------------------------------------------------------------
+
+
+POLICY = eligibility.Policy(
+    version=1,
+    min_age=18,
+    max_age=24,
+    quantity_limits={"cannabis_herbal": Decimal("25"), "cannabis_resin": Decimal("5")},
+    prior_diversion_months=12,
+)
+SETTING = demo.Setting(
+    today=date(2026, 3, 9),
+    now=datetime.combine(date(2026, 3, 9), time(12), tzinfo=demo.LONDON),
+    start=date(2024, 7, 1),
+    boroughs=(
+        demo.BoroughSpec(1, "E09000023", "pilot", date(2024, 9, 1), None),
+        demo.BoroughSpec(2, "E09000008", "comparison", None, None),
+    ),
+    providers={1: (10, 11)},
+    exclusion_codes=("supply_indicators", "other_offence"),
+    policy_for=lambda day: (1, POLICY),
+)
+
+
+def _flatten(seed: int, n: int = 2000, setting: demo.Setting = SETTING) -> list:
+    return [
+        (chunk.people, chunk.encounters, chunk.reoffences)
+        for chunk in demo.generate(seed=seed, encounters=n, setting=setting)
+    ]
+
+
+def test_same_seed_generates_identical_data():
+    assert _flatten(42) == _flatten(42)
+
+
+def test_different_seeds_generate_different_data():
+    assert _flatten(42) != _flatten(43)
+
+
+def test_generator_makes_exactly_n_encounters_with_unique_references():
+    n = 12000
+    chunks = list(demo.generate(seed=1, encounters=n, setting=SETTING))
+    encounters = [e for c in chunks for e in c.encounters]
+    people = [p for c in chunks for p in c.people]
+
+    assert len(chunks) > 1  # written in chunks
+    assert len(encounters) == n
+    assert len({e.encounter_ref for e in encounters}) == n
+    assert len({p.person_ref for p in people}) == len(people)
+    assert len({p.pseudonym for p in people}) == len(people)
+    assert all(SETTING.start <= e.encounter_date <= SETTING.today for e in encounters)
+    assert all(e.occurred_at <= SETTING.now for e in encounters)
+
+
+def test_generator_never_diverts_outside_the_pilot_or_in_comparison_boroughs():
+    late_pilot = replace(
+        SETTING,
+        boroughs=(
+            demo.BoroughSpec(1, "E09000023", "pilot", date(2025, 6, 1), date(2025, 12, 31)),
+            SETTING.boroughs[1],
+        ),
+    )
+    encounters = [
+        e for c in demo.generate(seed=3, encounters=3000, setting=late_pilot) for e in c.encounters
+    ]
+    diverted = [e for e in encounters if e.decision in ("diverted", "declined")]
+
+    assert diverted
+    assert all(e.borough_id == 1 for e in diverted)
+    assert all(date(2025, 6, 1) <= e.encounter_date <= date(2025, 12, 31) for e in diverted)
+    assert all(e.referral is not None for e in encounters if e.decision == "diverted")
+    assert all(e.referral is None for e in encounters if e.decision != "diverted")

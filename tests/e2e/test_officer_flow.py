@@ -1,0 +1,142 @@
+"""An officer on a phone logs an encounter, records acceptance and arranges the referral."""
+
+import importlib
+import re
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.apps import apps
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from boroughs.models import Borough
+from boroughs.services import borough_configure, officer_assign
+from diversion.models import Encounter, Referral
+from tests.conftest import PASSWORD, make_user
+from tests.diversion.factories import EncounterFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 360, "height": 740}
+
+
+def axe_violations(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def scroll_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+@pytest.fixture
+def pilot_officer():
+    # Live-server tests flush the database; put back the policy that migrations ship.
+    migration = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
+    migration.ship_policy(apps, None)
+    lewisham = borough_configure(
+        gss_code="E09000023",
+        role="pilot",
+        pilot_start=timezone.localdate() - timedelta(days=365),
+    )
+    officer = make_user("officer", "officer", first_name="Olu", last_name="Officer")
+    officer_assign(officer=officer, borough=lewisham)
+    provider = ProviderFactory(name="Lewisham Drug Education", boroughs=[lewisham])
+    return officer, lewisham, provider
+
+
+def test_officer_on_a_phone_logs_an_encounter_accepts_and_arranges_a_referral(
+    page: Page, live_server, sign_in, pilot_officer
+):
+    _officer, lewisham, provider = pilot_officer
+    born = timezone.localdate().replace(month=1, day=15) - timedelta(days=20 * 366)
+    page.set_viewport_size(PHONE)
+    sign_in("officer", PASSWORD)
+
+    page.get_by_role("button", name="Log an encounter").click()
+    expect(page.get_by_role("heading", name="Find the person")).to_be_visible()
+    page.get_by_label("Surname").fill("Okafor")
+    page.get_by_label("Day").fill(str(born.day))
+    page.get_by_label("Month").fill(str(born.month))
+    page.get_by_label("Year").fill(str(born.year))
+    page.get_by_role("button", name="Find person").click()
+
+    expect(page.get_by_role("heading", name="No one found")).to_be_visible()
+    page.get_by_role("button", name="Add a new person").click()
+    expect(page.get_by_label("Surname")).to_have_value("Okafor")
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Female").check()
+    page.get_by_label("Self-defined ethnicity").select_option("B2")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="What happened")).to_be_visible()
+    expect(page.get_by_label("Lewisham")).to_be_checked()  # The officer's only borough.
+    assert axe_violations(page) == []
+    assert scroll_width(page) <= PHONE["width"]
+
+    # A mistake first: the error summary and inline message, on a page still usable.
+    page.get_by_role("button", name="Record encounter").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: What happened"))
+    assert axe_violations(page) == []
+    assert Encounter.objects.count() == 0
+
+    page.get_by_label("Location").fill("Lewisham High Street")
+    page.get_by_label("Herbal cannabis").check()
+    page.get_by_label("Quantity in grams").fill("3.5")
+    page.get_by_label("Cannabis warning").check()
+    page.get_by_role("button", name="Record encounter").click()
+
+    expect(page.get_by_role("heading", name="Diversion offered", level=1)).to_be_visible()
+    encounter = Encounter.objects.get()
+    assert encounter.borough == lewisham and encounter.person.first_name == "Ada"
+    assert axe_violations(page) == []
+    assert scroll_width(page) <= PHONE["width"]
+
+    page.get_by_label("Yes, they accepted diversion").check()
+    page.get_by_role("button", name="Save answer").click()
+    expect(page.get_by_role("heading", name="Diverted", level=1)).to_be_visible()
+    expect(page.get_by_text("Referred: waiting for the person to attend")).to_be_visible()
+
+    page.get_by_label(provider.name).check()
+    page.get_by_role("button", name="Arrange referral").click()
+    expect(page.get_by_text(f"Referral to {provider.name} saved")).to_be_visible()
+    assert Referral.objects.get().provider == provider
+    assert axe_violations(page) == []
+    assert scroll_width(page) <= PHONE["width"]
+
+    page.get_by_role("link", name="Home").first.click()
+    expect(page.get_by_role("link", name=encounter.encounter_ref)).to_be_visible()
+    assert scroll_width(page) <= PHONE["width"]
+    assert Borough.objects.get(pk=lewisham.pk).role == "pilot"
+
+
+def test_officer_on_a_phone_finds_a_person_and_records_a_further_offence(
+    page: Page, live_server, sign_in, pilot_officer
+):
+    officer, lewisham, _provider = pilot_officer
+    encounter = EncounterFactory(borough=lewisham, officer=officer, accepted=False)
+    person = encounter.person
+    page.set_viewport_size(PHONE)
+    sign_in("officer", PASSWORD)
+
+    page.get_by_label("Encounter reference").fill(encounter.encounter_ref)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="1 encounter found")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name=encounter.encounter_ref).click()
+    expect(page.get_by_role("heading", name="Diversion declined", level=1)).to_be_visible()
+
+    page.get_by_role("link", name=f"{person.first_name} {person.last_name}").click()
+    expect(page.get_by_role("heading", name="Record a further offence")).to_be_visible()
+    day = timezone.localdate() - timedelta(days=1)
+    page.get_by_label("Day").fill(str(day.day))
+    page.get_by_label("Month").fill(str(day.month))
+    page.get_by_label("Year").fill(str(day.year))
+    page.get_by_label("Type of offence").fill("Theft from a shop")
+    page.get_by_role("button", name="Record further offence").click()
+    expect(page.get_by_text("Further offence recorded")).to_be_visible()
+    expect(page.get_by_role("cell", name="Theft from a shop")).to_be_visible()
+    assert axe_violations(page) == []
+    assert scroll_width(page) <= PHONE["width"]

@@ -1,0 +1,98 @@
+"""``build_report``: builds a version and writes one rendering."""
+
+import json
+import subprocess
+import sys
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from reports.models import ReportVersion
+from tests.reports.test_measure import boroughs as boroughs_fixture
+from tests.reports.test_measure import meet, person
+
+WEEK = "2024-W03"
+
+# Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
+boroughs = boroughs_fixture
+SPEC_KEYS = {
+    "week",
+    "period_start",
+    "period_end",
+    "activity",
+    "ineligibility_reasons",
+    "referrals",
+    "reoffending",
+}
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("build_report", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_json_goes_to_stdout_with_exactly_the_spec_keys(boroughs):
+    meet(person("B1"), date(2024, 1, 15), "diverted")
+    out, err = run("--week", WEEK)
+    data = json.loads(out)
+    assert set(data) == SPEC_KEYS
+    assert data["week"] == WEEK
+    assert set(data["activity"][0]) == {
+        "borough",
+        "encounters",
+        "diverted",
+        "declined",
+        "not_offered",
+        "ineligible",
+    }
+    assert data["activity"][-1]["diverted"] == 1
+    assert "Built 2024-W03 version 1" in err
+
+
+def test_identical_rebuild_reuses_the_latest_version_and_says_so(boroughs, tmp_path):
+    run("--week", WEEK)
+    target = tmp_path / "report.json"
+    _, err = run("--week", WEEK, "--format", "json", "--output", str(target))
+    assert "so that version was reused" in err
+    assert ReportVersion.objects.filter(week=WEEK).count() == 1
+    assert set(json.loads(target.read_text())) == SPEC_KEYS
+
+
+def test_csv_rendering_is_written_to_the_output_path(boroughs, tmp_path):
+    meet(person("B1"), date(2024, 1, 15), "diverted")
+    target = tmp_path / "report.csv"
+    run("--week", WEEK, "--format", "csv", "--output", str(target))
+    text = target.read_text(encoding="utf-8")
+    assert "E09000023" in text or "Lewisham" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--week", "2021-W53"), "2021 has weeks 01 to 52"),
+        (("--week", "week 10"), "Enter the week as YYYY-Www"),
+        (("--week", WEEK, "--format", "docx"), "--format must be json, csv, xlsx or pdf"),
+    ],
+)
+def test_bad_arguments_fail_with_a_plain_message(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not ReportVersion.objects.exists()
+
+
+def test_bad_week_exits_non_zero_from_the_command_line():
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "build_report", "--week", "2026-W99"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    assert "2026 has weeks 01 to 53, so there is no week 99" in result.stderr

@@ -1,0 +1,147 @@
+"""Celery tasks for the weekly report, and a real worker building one end to end."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery_app import app as celery_app
+from reports.models import JobStatus, ReportBuildJob, ReportVersion
+from reports.services import report_build_enqueue
+from reports.tasks import report_build_scheduled_task, report_build_task
+from tests.reports.test_measure import boroughs as boroughs_fixture
+from tests.reports.test_measure import meet, person
+
+WEEK = "2024-W03"
+
+# Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
+boroughs = boroughs_fixture
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_beat_schedule_names_the_scheduled_task():
+    assert settings.CELERY_BEAT_SCHEDULE["weekly-report"]["task"] == (
+        report_build_scheduled_task.name
+    )
+    assert report_build_scheduled_task.name == "reports.tasks.report_build_scheduled_task"
+    assert report_build_scheduled_task.name in celery_app.tasks
+
+
+def test_build_task_runs_the_job_and_is_safe_to_run_twice(boroughs):
+    meet(person("K1"), date(2024, 1, 15), "diverted")
+    job = ReportBuildJob.objects.create(week=WEEK)
+
+    first = report_build_task.apply(args=[job.pk]).get()
+    second = report_build_task.apply(args=[job.pk]).get()
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.READY
+    assert first == second == job.report_id
+    assert ReportVersion.objects.filter(week=WEEK).count() == 1
+
+
+def test_build_task_retries_when_the_database_is_unavailable():
+    assert report_build_task.autoretry_for
+    assert report_build_task.retry_backoff
+    assert report_build_task.time_limit and report_build_task.soft_time_limit
+
+
+def test_scheduled_task_builds_the_week_just_ended(boroughs, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: date(2024, 1, 24))
+    version_id = report_build_scheduled_task.apply().get()
+    version = ReportVersion.objects.get(pk=version_id)
+    assert version.week == "2024-W03"
+    assert version.built_by_schedule
+
+
+def _worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{auth}@{host}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path):
+    """Start a real `celery -A config worker` on the test database; stop it afterwards."""
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL to run a real Celery worker")
+    pidfile = tmp_path / "worker.pid"
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--pidfile={pidfile}",
+            f"--hostname=test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=_worker_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield process, tmp_path / "worker.log"
+    pid = int(pidfile.read_text()) if pidfile.exists() else process.pid
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_builds_an_enqueued_report(celery_worker_process, analyst):
+    """A build enqueued through Redis is picked up by a separate worker process."""
+    _, log = celery_worker_process
+    from boroughs.services import borough_configure
+
+    borough_configure(gss_code="E09000023", role="pilot", pilot_start=date(2020, 1, 1))
+    borough_configure(gss_code="E09000028", role="comparison")
+    meet(person("W1"), date(2024, 1, 15), "diverted")
+    meet(person("W2"), date(2024, 1, 16), "declined")
+
+    job = report_build_enqueue(week=WEEK, by=analyst)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in (JobStatus.READY, JobStatus.FAILED):
+            break
+        time.sleep(0.5)
+    assert job.status == JobStatus.READY, f"job {job.status}: {job.message}\n{log.read_text()}"
+    assert job.task_id
+    version = job.report
+    assert (version.week, version.number, version.built_by) == (WEEK, 1, analyst)
+    everyone = version.data["activity"][-1]
+    assert everyone == {
+        "borough": "ALL",
+        "encounters": 2,
+        "diverted": 1,
+        "declined": 1,
+        "not_offered": 0,
+        "ineligible": 0,
+    }
