@@ -17,6 +17,9 @@ from diversion.models import Encounter, ExclusionFactor, Person, Provider, Refer
 RECENT_ENCOUNTERS = 20
 
 
+HOME_REFERRALS = 10
+
+
 def _officer_boroughs(user: AbstractBaseUser) -> QuerySet[OfficerAssignment]:
     """Return the officer's assignments as a subquery of borough ids."""
     return OfficerAssignment.objects.filter(officer=user).values("borough_id")
@@ -131,7 +134,10 @@ def providers_for_borough(*, borough: Borough) -> QuerySet[Provider]:
 
 def officer_home_context(*, user: AbstractBaseUser) -> dict:
     """Return what the officer's home page shows: recent encounters, referrals needing action."""
+    needing_action = referrals_needing_action(user=user)
     return {
         "recent_encounters": list(encounters_for_officer(user=user)[:RECENT_ENCOUNTERS]),
-        "referrals_needing_action": list(referrals_needing_action(user=user)),
+        # The oldest few on the home page; the full list is paginated on its own page.
+        "referrals_needing_action": list(needing_action[:HOME_REFERRALS]),
+        "referrals_needing_action_count": needing_action.count(),
     }

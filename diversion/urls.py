@@ -12,6 +12,11 @@ urlpatterns = [
     path("encounters/new/person/", views.encounter_person_new, name="encounter_person_new"),
     path("encounters/new/details/", views.encounter_details, name="encounter_details"),
     path("encounters/search/", views.encounter_search, name="encounter_search"),
+    path(
+        "referrals/needing-action/",
+        views.referrals_needing_action,
+        name="referrals_needing_action",
+    ),
     path("encounters/<str:encounter_ref>/", views.encounter_detail, name="encounter_detail"),
     path("encounters/<str:encounter_ref>/answer/", views.encounter_answer, name="encounter_answer"),
     path(

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -418,6 +419,20 @@ def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 
 
 # --- Search and the person page ------------------------------------------------------------
+
+
+REFERRALS_PER_PAGE = 50
+
+
+@officer_required
+def referrals_needing_action(request: HttpRequest) -> HttpResponse:
+    """List every flagged referral without a final outcome, oldest first, a page at a time."""
+    page = Paginator(selectors.referrals_needing_action(user=request.user), REFERRALS_PER_PAGE)
+    return render(
+        request,
+        "diversion/referrals_needing_action.html",
+        {"page": page.get_page(request.GET.get("page"))},
+    )
 
 
 @officer_required

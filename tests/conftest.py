@@ -43,3 +43,34 @@ def approver(db) -> User:
 @pytest.fixture
 def admin_user(db) -> User:
     return make_user("admin", Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    """Put back the boroughs, roles and policy that migrations ship, for committing tests.
+
+    Tests that commit (live server, real Celery worker) run with ``transaction=True``, and the
+    database is flushed after each of them. Django 5.2 restores serialized data once per test
+    class, and each pytest test is its own class, so the data is re-applied here with the
+    migrations' own idempotent functions.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("boroughs.migrations.0002_london_boroughs").add_boroughs(apps, None)
+    importlib.import_module("boroughs.migrations.0003_roles").create_roles(apps, None)
+    policy = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
+    policy.ship_policy(apps, None)
+    importlib.import_module("reports.migrations.0002_roles").grant_admin(apps, None)
+
+
+@pytest.fixture
+def celery_eager():
+    """Run Celery tasks in-process for this test, whatever REDIS_URL says."""
+    from config.celery_app import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -58,17 +58,5 @@ def sign_in(page, live_server):
 
 
 @pytest.fixture(autouse=True)
-def migrated_reference_data(transactional_db):
-    """Put back the boroughs, roles and policy that migrations ship, which live-server tests flush.
-
-    Django 5.2 restores serialized data once per test class, and each pytest test is its own
-    class, so the data is re-applied here with the migrations' own (idempotent) functions.
-    """
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("boroughs.migrations.0002_london_boroughs").add_boroughs(apps, None)
-    importlib.import_module("boroughs.migrations.0003_roles").create_roles(apps, None)
-    policy = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
-    policy.ship_policy(apps, None)
+def _live_server_reference_data(reference_data):
+    """Every browser test needs the boroughs, roles and policy that migrations ship."""

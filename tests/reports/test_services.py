@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from config.celery_app import app as celery_app
 from reports import services
 from reports.models import JobStatus, ReportBuildJob, ReportStatus, ReportVersion
 from reports.services import (
@@ -24,15 +23,6 @@ WEEK = "2024-W03"
 
 # Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
 boroughs = boroughs_fixture
-
-
-@pytest.fixture
-def eager():
-    """Run tasks in-process even when REDIS_URL points the app at a real broker."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def test_build_stores_a_draft_version_one(boroughs, analyst):
@@ -132,7 +122,7 @@ def test_enqueue_refuses_a_week_that_does_not_exist(db, analyst):
 
 
 def test_enqueued_job_runs_after_commit_and_ends_ready(
-    boroughs, analyst, eager, django_capture_on_commit_callbacks
+    boroughs, analyst, celery_eager, django_capture_on_commit_callbacks
 ):
     meet(person("S1"), date(2024, 1, 15), "diverted")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -180,7 +170,7 @@ def test_scheduled_build_is_for_the_week_just_ended(boroughs):
 
 
 def test_enqueued_job_that_fails_is_marked_failed_without_raising(
-    boroughs, analyst, eager, monkeypatch, django_capture_on_commit_callbacks
+    boroughs, analyst, celery_eager, monkeypatch, django_capture_on_commit_callbacks
 ):
     def broken(**kwargs):
         raise ValueError("no figures today")

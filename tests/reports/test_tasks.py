@@ -114,7 +114,7 @@ def celery_worker_process(tmp_path):
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_builds_an_enqueued_report(celery_worker_process, analyst):
+def test_real_worker_builds_an_enqueued_report(reference_data, celery_worker_process, analyst):
     """A build enqueued through Redis is picked up by a separate worker process."""
     _, log = celery_worker_process
     from boroughs.services import borough_configure

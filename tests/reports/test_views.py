@@ -234,10 +234,10 @@ def test_approvers_do_not_get_the_build_form(client, approver):
 
 
 def test_build_now_queues_a_job_and_the_job_page_links_to_the_report(
-    client, analyst, django_capture_on_commit_callbacks
+    client, analyst, django_capture_on_commit_callbacks, celery_eager
 ):
     client.force_login(analyst)
-    with django_capture_on_commit_callbacks(execute=True):  # Celery runs eagerly in tests
+    with django_capture_on_commit_callbacks(execute=True):  # celery_eager: runs in-process
         response = client.post("/reports/build/", {"week": "2026-W10"})
     job = ReportBuildJob.objects.get()
     assert response.status_code == 302 and response.url == f"/reports/jobs/{job.pk}/"
