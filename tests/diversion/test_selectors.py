@@ -138,7 +138,8 @@ def test_officer_home_context_shows_the_latest_twenty_and_what_needs_action(
         )
         for n in range(1, 23)
     ]
-    with django_assert_max_num_queries(3)  # recent, needing action, its count:
+    # Recent encounters, the referrals needing action, and their count.
+    with django_assert_max_num_queries(3):
         context = selectors.officer_home_context(user=officer)
     assert context["recent_encounters"] == encounters[:20]
     assert context["referrals_needing_action"] == []
