@@ -69,7 +69,8 @@ def cover_rows(version: ReportVersion) -> list[tuple[str, str]]:
     elif version.built_by:
         built_by = version.built_by.get_full_name() or version.built_by.get_username()
     else:
-        built_by = "not recorded"
+        # Only the build_report command builds without a signed-in person or the schedule.
+        built_by = "the build_report command"
     rows = [
         ("Week", version.week),
         ("Period", f"{version.period_start:%-d %B %Y} to {version.period_end:%-d %B %Y}"),

@@ -374,6 +374,6 @@ def test_cover_records_who_submitted_and_approved_and_the_comment(django_user_mo
     assert cover["Submitted"].endswith("by Ana Lyst")
     assert cover["Approved"].endswith("by apo")
     assert cover["Approver's comment"] == "Agreed at the board"
-    assert cover["Built"].endswith("by not recorded")
+    assert cover["Built"].endswith("by the build_report command")
     rows = csv_rows(version)
     assert ["Approved", cover["Approved"]] in rows
