@@ -30,28 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from diversion.choices import ENCOUNTER_CSV_COLUMNS as COLUMNS  # noqa: E402
 from diversion.eligibility import Decision, Facts, Policy, assess  # noqa: E402
 
-COLUMNS = (
-    "encounter_ref",
-    "person_ref",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "gender",
-    "ethnicity",
-    "borough_code",
-    "encounter_date",
-    "substance",
-    "quantity_grams",
-    "exclusions",
-    "accepted",
-    "provider",
-    "attended_on",
-    "completed_on",
-    "did_not_attend_on",
-    "withdrawn_on",
-)
 PILOT_START = date(2025, 1, 1)
 # GSS code -> (role, pilot start, weight): what the file assumes set_borough has configured.
 BOROUGHS = {

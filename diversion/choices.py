@@ -101,3 +101,26 @@ class ReoffenceSource(models.TextChoices):
     OFFICER = "officer", "Entered by an officer"
     IMPORT = "import", "Imported from a police-records match"
     DEMO = "demo", "Demo data"
+
+
+# The encounter CSV's columns (SPEC §7), in order: imports read them, generators write them.
+ENCOUNTER_CSV_COLUMNS: tuple[str, ...] = (
+    "encounter_ref",
+    "person_ref",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "ethnicity",
+    "borough_code",
+    "encounter_date",
+    "substance",
+    "quantity_grams",
+    "exclusions",
+    "accepted",
+    "provider",
+    "attended_on",
+    "completed_on",
+    "did_not_attend_on",
+    "withdrawn_on",
+)

@@ -25,7 +25,14 @@ from simple_history.utils import bulk_create_with_history
 
 from boroughs.models import Borough
 from diversion import eligibility
-from diversion.choices import Decision, EncounterSource, Ethnicity, Gender, Substance
+from diversion.choices import (
+    ENCOUNTER_CSV_COLUMNS,
+    Decision,
+    EncounterSource,
+    Ethnicity,
+    Gender,
+    Substance,
+)
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -38,26 +45,7 @@ from diversion.models import (
 from diversion.policies import PolicyBook
 from diversion.services import new_pseudonym, outcome_date_errors
 
-COLUMNS: tuple[str, ...] = (
-    "encounter_ref",
-    "person_ref",
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "gender",
-    "ethnicity",
-    "borough_code",
-    "encounter_date",
-    "substance",
-    "quantity_grams",
-    "exclusions",
-    "accepted",
-    "provider",
-    "attended_on",
-    "completed_on",
-    "did_not_attend_on",
-    "withdrawn_on",
-)
+COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "attended_on",
     "completed_on",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
+from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 
 COLUMNS = ("person_ref", "offence_date", "offence_type", "source_ref")
@@ -33,12 +34,8 @@ class ReoffenceImportResult:
     unchanged: int
 
 
-class ReoffenceImportFailed(Exception):
-    """The file had errors, so nothing was imported."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+class ReoffenceImportFailed(ImportFailed):
+    """The file had errors, so nothing was imported; ``errors`` lists every one."""
 
 
 @dataclass(frozen=True)
