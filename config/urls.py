@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import health, views
+from config.forms import SignInForm
 
 admin.site.site_header = "Cannabis diversion pilot: administration"
 admin.site.site_title = "Cannabis diversion pilot"
@@ -15,7 +16,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path(
         "sign-in/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=SignInForm
+        ),
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),

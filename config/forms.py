@@ -1,0 +1,39 @@
+"""The sign-in form, in GOV.UK markup through crispy-forms-gds."""
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Button, Field, Fluid, Layout
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with messages in plain English."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+        "inactive": "This account has been switched off. Ask your team's administrator.",
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["password"].error_messages["required"] = "Enter your password"
+        self.fields["username"].widget.attrs.update({"spellcheck": "false"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.text("username", field_width=Fluid.TWO_THIRDS),
+            Field.text("password", field_width=Fluid.TWO_THIRDS),
+            Button("submit", "Sign in"),
+        )
+
+    @property
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Return (field id, message) pairs for the GOV.UK error summary, fields first."""
+        pairs = [
+            (self[name].id_for_label, message)
+            for name in self.fields
+            for message in self.errors.get(name, [])
+        ]
+        pairs += [("id_username", message) for message in self.non_field_errors()]
+        return pairs
