@@ -47,8 +47,12 @@ class _Row:
     source_ref: str
 
 
-def _read(stream: TextIO, errors: list[str], today: date) -> list[_Row]:
-    """Check every row on its own; return the good ones and note every problem."""
+def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, str]) -> list[_Row]:
+    """Check every row on its own; return the good ones and note every problem.
+
+    ``mentioned`` collects every row's person reference, good row or not, so an unknown
+    person is reported alongside the row's other problems.
+    """
     reader = csv.DictReader(stream)
     header = [(name or "").strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
     if not header:
@@ -69,6 +73,8 @@ def _read(stream: TextIO, errors: list[str], today: date) -> list[_Row]:
         if raw.get(None):
             row_errors.append(f"line {line}, row: The row has more values than the header")
         values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+        if values["person_ref"]:
+            mentioned[line] = values["person_ref"]
         if not values["person_ref"]:
             row_errors.append(f"line {line}, person_ref: Enter a person reference")
         offence_date = None
@@ -127,17 +133,18 @@ def reoffences_import(
     are counted once and change nothing.
     """
     errors: list[str] = []
-    rows = _read(stream, errors, timezone.localdate())
+    mentioned: dict[int, str] = {}
+    rows = _read(stream, errors, timezone.localdate(), mentioned)
 
     people = dict(
-        Person.objects.filter(person_ref__in={r.person_ref for r in rows}).values_list(
+        Person.objects.filter(person_ref__in=set(mentioned.values())).values_list(
             "person_ref", "id"
         )
     )
-    for row in rows:
-        if row.person_ref not in people:
+    for line, person_ref in mentioned.items():
+        if person_ref not in people:
             errors.append(
-                f"line {row.line}, person_ref: There is no person with reference {row.person_ref!r}"
+                f"line {line}, person_ref: There is no person with reference {person_ref!r}"
             )
     known = [r for r in rows if r.person_ref in people]
 
@@ -194,6 +201,10 @@ def reoffences_import(
     return ReoffenceImportResult(imported=len(objects), unchanged=unchanged)
 
 
-def _line_number(error: str) -> int:
-    match = re.match(r"line (\d+)", error)
-    return int(match.group(1)) if match else 0
+def _line_number(error: str) -> tuple[int, int]:
+    """Order errors by line, then by the column's place in the file."""
+    match = re.match(r"line (\d+), (\w+)", error)
+    if not match:
+        return (0, 0)
+    column = match.group(2)
+    return int(match.group(1)), COLUMNS.index(column) if column in COLUMNS else len(COLUMNS)

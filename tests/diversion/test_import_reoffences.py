@@ -132,3 +132,14 @@ def test_command_fails_listing_every_error(people, tmp_path):
 def test_command_refuses_a_missing_file(db, tmp_path):
     with pytest.raises(CommandError, match="There is no file at"):
         call_command("import_reoffences", str(tmp_path / "nope.csv"))
+
+
+def test_an_unknown_person_is_reported_beside_the_rows_other_problems(people):
+    with pytest.raises(ReoffenceImportFailed) as failed:
+        load("person_ref,offence_date,offence_type,source_ref\nNOBODY,2025-13-01,,\n")
+    assert failed.value.errors == [
+        "line 2, person_ref: There is no person with reference 'NOBODY'",
+        "line 2, offence_date: Enter a real date in the form YYYY-MM-DD, not '2025-13-01'",
+        "line 2, offence_type: Enter the type of offence",
+    ]
+    assert not Reoffence.objects.exists()
