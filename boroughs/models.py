@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from boroughs.roles import SERVICE_PERMISSIONS
+from diversion.eligibility import in_pilot  # the pure rule owns what "in the pilot" means
 
 
 class Borough(models.Model):
@@ -58,9 +59,7 @@ class Borough(models.Model):
 
     def is_piloting_on(self, day: date) -> bool:
         """Say whether diversion is offered here on ``day`` (start and end inclusive)."""
-        if self.role != self.Role.PILOT or self.pilot_start is None:
-            return False
-        return self.pilot_start <= day and (self.pilot_end is None or day <= self.pilot_end)
+        return in_pilot(self.role, self.pilot_start, self.pilot_end, day)
 
 
 class OfficerAssignment(models.Model):

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.db import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -10,3 +11,15 @@ app = Celery("diversion_pilot")
 # Every CELERY_* setting in Django's settings configures Celery.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# What every task shares: retry with back-off when the database or broker is briefly away
+# (a restart, a dropped connection), never on a bug; acknowledge only once done.
+RETRY_ON = (OperationalError, ConnectionError)
+RETRYING_TASK = {
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "retry_kwargs": {"max_retries": 5},
+    "acks_late": True,
+}

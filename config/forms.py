@@ -4,8 +4,10 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Fluid, Layout
 from django.contrib.auth.forms import AuthenticationForm
 
+from diversion.forms import ErrorSummaryMixin
 
-class SignInForm(AuthenticationForm):
+
+class SignInForm(ErrorSummaryMixin, AuthenticationForm):
     """Django's sign-in form with messages in plain English."""
 
     error_messages = {
@@ -26,14 +28,3 @@ class SignInForm(AuthenticationForm):
             Field.text("password", field_width=Fluid.TWO_THIRDS),
             Button("submit", "Sign in"),
         )
-
-    @property
-    def error_summary(self) -> list[tuple[str, str]]:
-        """Return (field id, message) pairs for the GOV.UK error summary, fields first."""
-        pairs = [
-            (self[name].id_for_label, message)
-            for name in self.fields
-            for message in self.errors.get(name, [])
-        ]
-        pairs += [("id_username", message) for message in self.non_field_errors()]
-        return pairs

@@ -46,6 +46,11 @@ ETHNICITY_GROUPS: dict[str, str] = {
 }
 
 
+# The evaluation's age bands (SPEC §7 export, disproportionality): (name, youngest, oldest).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (("18-20", 18, 20), ("21-24", 21, 24))
+OTHER_AGE_BAND = "other"
+
+
 class Substance(models.TextChoices):
     CANNABIS_HERBAL = "cannabis_herbal", "Herbal cannabis"
     CANNABIS_RESIN = "cannabis_resin", "Cannabis resin"

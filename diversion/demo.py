@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from boroughs.models import Borough
 from boroughs.roles import Role
-from boroughs.services import borough_configure
+from boroughs.services import borough_configure, officer_assign
 from diversion import eligibility
 from diversion.choices import (
     Decision,
@@ -46,6 +46,7 @@ from diversion.models import (
     Reoffence,
 )
 from diversion.policies import PolicyBook
+from diversion.services import REFERENCE_ALPHABET, exclusion_rows, reason_rows
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_PASSWORD = "demo-pilot-password"
@@ -168,7 +169,6 @@ LAST_NAMES = (
     "Santos", "Shah", "Silva", "Singh", "Smith", "Taylor", "Thomas", "Thompson", "Walker",
     "Ward", "White", "Williams", "Wilson", "Wood", "Wright", "Yilmaz", "Young",
 )  # fmt: skip
-REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as diversion.services.new_reference
 
 
 # --- The setting the generator works in --------------------------------------------------
@@ -290,7 +290,7 @@ def _encode(number: int, length: int) -> str:
     chars = []
     for _ in range(length):
         number, digit = divmod(number, 32)
-        chars.append(REF_ALPHABET[digit])
+        chars.append(REFERENCE_ALPHABET[digit])
     return "".join(chars)
 
 
@@ -575,8 +575,6 @@ def demo_users_ensure(*, password: str, boroughs: Sequence[Borough]) -> dict[str
 
     Existing users keep their password: seeding must never take over a real account.
     """
-    from boroughs.services import officer_assign
-
     created_now: dict[str, bool] = {}
     for username in DEMO_USERNAMES:
         user, created = User.objects.get_or_create(
@@ -715,14 +713,8 @@ def _chunk_write(
     exclusions: list[EncounterExclusion] = []
     referrals: list[Referral] = []
     for row, encounter in zip(chunk.encounters, encounters, strict=True):
-        reasons.extend(
-            EncounterReason(encounter_id=encounter.pk, position=i, code=code)
-            for i, code in enumerate(row.reasons, start=1)
-        )
-        exclusions.extend(
-            EncounterExclusion(encounter_id=encounter.pk, factor_id=factor_ids[code], position=i)
-            for i, code in enumerate(row.exclusions, start=1)
-        )
+        reasons.extend(reason_rows(encounter.pk, row.reasons))
+        exclusions.extend(exclusion_rows(encounter.pk, (factor_ids[c] for c in row.exclusions)))
         if row.referral is not None:
             r = row.referral
             referrals.append(

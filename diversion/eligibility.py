@@ -210,7 +210,7 @@ def assess(facts: Facts, policy: Policy) -> Assessment:
     return Assessment(decision=decision, reasons=reasons, age=age)
 
 
-def _grams(amount: Decimal) -> str:
+def grams(amount: Decimal) -> str:
     """Format grams without trailing zeros or exponents: 25, 2.5, 250."""
     return f"{amount.normalize():f}"
 
@@ -243,10 +243,10 @@ def describe_reason(
         return f"The substance is not {names}" if names else "No substance is eligible"
     if code == "quantity_over_limit":
         if substance in policy.quantity_limits:
-            limit = _grams(policy.quantity_limits[substance])
+            limit = grams(policy.quantity_limits[substance])
             return f"The amount is over the {limit} g limit for {substance_label(substance)}"
         limits = ", ".join(
-            f"{_grams(limit)} g for {substance_label(s)}"
+            f"{grams(limit)} g for {substance_label(s)}"
             for s, limit in policy.quantity_limits.items()
         )
         return f"The amount is over the limit ({limits})"

@@ -8,13 +8,13 @@ memory stays flat however many encounters there are.
 import csv
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import TextIO
 
 from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 
-from diversion.choices import Decision
+from diversion.choices import AGE_BANDS, OTHER_AGE_BAND, Decision
+from diversion.eligibility import grams
 from diversion.models import Encounter, EncounterReason
 from diversion.referral_status import status_expression
 
@@ -39,16 +39,10 @@ CHUNK_SIZE = 2000
 
 def age_band(age: int) -> str:
     """Return the evaluation's age band: 18-20, 21-24, or other."""
-    if 18 <= age <= 20:
-        return "18-20"
-    if 21 <= age <= 24:
-        return "21-24"
-    return "other"
-
-
-def grams(amount: Decimal) -> str:
-    """Write grams without trailing zeros or an exponent: 25, 2.5, 0.125."""
-    return f"{amount.normalize():f}"
+    for band, youngest, oldest in AGE_BANDS:
+        if youngest <= age <= oldest:
+            return band
+    return OTHER_AGE_BAND
 
 
 def _rows() -> Iterator[tuple]:

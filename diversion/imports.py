@@ -43,15 +43,16 @@ from diversion.models import (
     Referral,
 )
 from diversion.policies import PolicyBook
-from diversion.services import new_pseudonym, outcome_date_errors
+from diversion.services import (
+    OUTCOME_FIELDS,
+    exclusion_rows,
+    new_pseudonym,
+    outcome_date_errors,
+    reason_rows,
+)
 
 COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
-OUTCOME_COLUMNS: tuple[str, ...] = (
-    "attended_on",
-    "completed_on",
-    "did_not_attend_on",
-    "withdrawn_on",
-)
+OUTCOME_COLUMNS: tuple[str, ...] = OUTCOME_FIELDS
 PERSON_COLUMNS: tuple[str, ...] = (
     "first_name",
     "last_name",
@@ -613,22 +614,12 @@ def _judge(
             borough_role=row.borough.role,
             pilot_start=row.borough.pilot_start,
             pilot_end=row.borough.pilot_end,
-            accepted=None,
+            accepted=row.accepted,
         )
-        first = eligibility.assess(facts, rule)
-        problems = _answer_problems(row, first, today)
+        assessment = eligibility.assess(facts, rule)
+        problems = _answer_problems(row, assessment, today)
         for column, message in problems:
             errors.add(row.line, column, message)
-        if first.decision == eligibility.Decision.OFFERED and row.accepted is not None:
-            assessment = eligibility.Assessment(
-                decision=eligibility.Decision.DIVERTED
-                if row.accepted
-                else eligibility.Decision.DECLINED,
-                reasons=first.reasons,
-                age=first.age,
-            )
-        else:
-            assessment = first
         if assessment.decision == eligibility.Decision.DIVERTED:
             # Counts against the person's later rows even if its outcome dates are wrong.
             diverted_on[row.person_ref].append(row.encounter_date)
@@ -638,11 +629,11 @@ def _judge(
 
 
 def _answer_problems(
-    row: _Row, first: eligibility.Assessment, today: date
+    row: _Row, assessment: eligibility.Assessment, today: date
 ) -> list[tuple[str, str]]:
     """Check the columns that depend on the decision: accepted, provider and outcomes."""
     problems: list[tuple[str, str]] = []
-    offered = first.decision == eligibility.Decision.OFFERED
+    offered = assessment.offered
     if offered and row.accepted is None:
         problems.append(
             (
@@ -656,15 +647,14 @@ def _answer_problems(
             (
                 "accepted",
                 "Leave accepted empty: diversion was not offered because "
-                + _not_offered_because(row, first),
+                + _not_offered_because(row, assessment),
             )
         )
-    diverted = offered and row.accepted is True
-    if not diverted:
+    if assessment.decision != eligibility.Decision.DIVERTED:
         if offered:
             decided = "declined" if row.accepted is False else "offered, with no answer"
         else:
-            decided = DECIDED_TEXT.get(first.decision.value, first.decision.value)
+            decided = DECIDED_TEXT.get(assessment.decision.value, assessment.decision.value)
         for column in ("provider", *OUTCOME_COLUMNS):
             if row.raw[column]:
                 problems.append(
@@ -736,14 +726,8 @@ def _store(
     decisions: dict[str, int] = defaultdict(int)
     for item, encounter in zip(judged, encounters, strict=True):
         decisions[encounter.decision] += 1
-        reasons.extend(
-            EncounterReason(encounter=encounter, position=i, code=code)
-            for i, code in enumerate(item.assessment.reasons, start=1)
-        )
-        links.extend(
-            EncounterExclusion(encounter=encounter, factor_id=factor_ids[code], position=i)
-            for i, code in enumerate(item.row.exclusions, start=1)
-        )
+        reasons.extend(reason_rows(encounter.pk, item.assessment.reasons))
+        links.extend(exclusion_rows(encounter.pk, (factor_ids[c] for c in item.row.exclusions)))
         if encounter.decision == Decision.DIVERTED:
             referrals.append(
                 Referral(encounter=encounter, provider=item.row.provider, **item.row.outcomes)

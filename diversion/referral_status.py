@@ -6,6 +6,11 @@ from django.db.models import Case, CharField, Q, Value, When
 
 from diversion.choices import ReferralStatus
 
+# A referral not yet ended: no completed, did-not-attend or withdrawn date.
+NO_TERMINAL_OUTCOME = Q(
+    completed_on__isnull=True, did_not_attend_on__isnull=True, withdrawn_on__isnull=True
+)
+
 
 def status_on(
     *,

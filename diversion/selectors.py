@@ -13,10 +13,9 @@ from django.http import Http404
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
 from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral
+from diversion.referral_status import NO_TERMINAL_OUTCOME
 
 RECENT_ENCOUNTERS = 20
-
-
 HOME_REFERRALS = 10
 
 
@@ -101,11 +100,9 @@ def referrals_needing_action(*, user: AbstractBaseUser) -> QuerySet[Referral]:
     """Return flagged referrals in the officer's boroughs that still have no final outcome."""
     return (
         Referral.objects.filter(
+            NO_TERMINAL_OUTCOME,
             encounter__borough_id__in=_officer_boroughs(user),
             flagged_at__isnull=False,
-            completed_on__isnull=True,
-            did_not_attend_on__isnull=True,
-            withdrawn_on__isnull=True,
         )
         .select_related("encounter", "encounter__borough", "provider")
         .order_by("encounter__encounter_date", "encounter__encounter_ref")

@@ -5,7 +5,7 @@ leaves a history record saying who made the change.
 """
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from simple_history.utils import bulk_update_with_history
 
 from boroughs.models import Borough
 from diversion import eligibility
-from diversion.choices import Decision, EncounterSource, Gender, ReferralStatus
+from diversion.choices import Decision, EncounterSource, Gender, ReferralStatus, ReoffenceSource
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -27,9 +27,10 @@ from diversion.models import (
     Person,
     Provider,
     Referral,
+    Reoffence,
 )
 from diversion.policies import as_rule, policy_model_in_force
-from diversion.referral_status import status_on
+from diversion.referral_status import NO_TERMINAL_OUTCOME, status_on
 
 OUTCOME_FIELDS = ("attended_on", "completed_on", "did_not_attend_on", "withdrawn_on")
 TERMINAL_FIELDS = ("completed_on", "did_not_attend_on", "withdrawn_on")
@@ -41,10 +42,13 @@ OUTCOME_LABELS = {
 }
 
 
+# No 0/O or 1/I: references are read aloud over a radio.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
 def new_reference(prefix: str) -> str:
     """Make a short, unguessable reference such as ENC-7K2M9QXA."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I, read aloud over a radio
-    return f"{prefix}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{prefix}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
 def new_pseudonym() -> str:
@@ -99,6 +103,22 @@ def previous_diversion_dates(
     if exclude is not None and exclude.pk:
         qs = qs.exclude(pk=exclude.pk)
     return tuple(qs.values_list("encounter_date", flat=True))
+
+
+def reason_rows(encounter_id: int, codes: Iterable[str]) -> list[EncounterReason]:
+    """Build an encounter's reason rows, numbered in the order the rule reported them."""
+    return [
+        EncounterReason(encounter_id=encounter_id, position=i, code=code)
+        for i, code in enumerate(codes, start=1)
+    ]
+
+
+def exclusion_rows(encounter_id: int, factor_ids: Iterable[int]) -> list[EncounterExclusion]:
+    """Build an encounter's exclusion rows, numbered in the order the factors were given."""
+    return [
+        EncounterExclusion(encounter_id=encounter_id, factor_id=factor_id, position=i)
+        for i, factor_id in enumerate(factor_ids, start=1)
+    ]
 
 
 def _factors(exclusions: Sequence[ExclusionFactor | str]) -> list[ExclusionFactor]:
@@ -192,13 +212,9 @@ def encounter_record(
     _audit(encounter, officer)
     with transaction.atomic():
         encounter.save()
-        EncounterReason.objects.bulk_create(
-            EncounterReason(encounter=encounter, position=i, code=code)
-            for i, code in enumerate(assessment.reasons, start=1)
-        )
+        EncounterReason.objects.bulk_create(reason_rows(encounter.pk, assessment.reasons))
         EncounterExclusion.objects.bulk_create(
-            EncounterExclusion(encounter=encounter, factor=factor, position=i)
-            for i, factor in enumerate(factors, start=1)
+            exclusion_rows(encounter.pk, (factor.pk for factor in factors))
         )
         if encounter.decision == Decision.DIVERTED:
             _referral_open(encounter=encounter, by=officer)
@@ -349,11 +365,7 @@ def referrals_flag_overdue(*, today: date | None = None) -> int:
     cutoff = today - timedelta(days=settings.REFERRAL_OUTCOME_DAYS)
     overdue = list(
         Referral.objects.filter(
-            flagged_at__isnull=True,
-            encounter__encounter_date__lte=cutoff,
-            completed_on__isnull=True,
-            did_not_attend_on__isnull=True,
-            withdrawn_on__isnull=True,
+            NO_TERMINAL_OUTCOME, flagged_at__isnull=True, encounter__encounter_date__lte=cutoff
         )
     )
     now = timezone.now()
@@ -379,11 +391,8 @@ def reoffence_record(
     offence_type: str,
     source_ref: str = "",
     by: AbstractBaseUser | None,
-) -> "Reoffence":  # noqa: F821 - imported below, as this function was appended to the module
+) -> Reoffence:
     """Record a further offence an officer knows of; an identical record is not added twice."""
-    from diversion.choices import ReoffenceSource
-    from diversion.models import Reoffence
-
     offence_type = (offence_type or "").strip()
     source_ref = (source_ref or "").strip()
     errors: dict[str, str] = {}

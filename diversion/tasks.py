@@ -3,22 +3,16 @@
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
 
+from config.celery_app import RETRYING_TASK
 from diversion.services import referrals_flag_overdue
 
 
 @shared_task(
     name="diversion.tasks.referrals_flag_overdue_task",
-    # A database restart or a dropped connection is worth retrying; a bug is not.
-    autoretry_for=(OperationalError, ConnectionError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
     soft_time_limit=9 * 60,
     time_limit=10 * 60,
-    acks_late=True,
+    **RETRYING_TASK,
 )
 def referrals_flag_overdue_task(today: str | None = None) -> int:
     """Flag referrals with no outcome in time; return how many were flagged.

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from boroughs.models import Borough
@@ -37,7 +36,6 @@ from diversion.forms import (
 )
 from diversion.models import Encounter, Person, Referral
 from diversion.policies import as_rule
-from diversion.referral_status import status_on
 
 # The encounter being logged, kept in the session between the steps so that nothing is
 # saved until the encounter itself is: {"last_name", "date_of_birth", "person_ref" or
@@ -286,13 +284,7 @@ def _detail_context(
     status = None
     providers = None
     if referral is not None:
-        status = status_on(
-            attended_on=referral.attended_on,
-            completed_on=referral.completed_on,
-            did_not_attend_on=referral.did_not_attend_on,
-            withdrawn_on=referral.withdrawn_on,
-            day=timezone.localdate(),
-        )
+        status = services.referral_status_today(referral)
         providers = selectors.providers_for_borough(borough=encounter.borough)
         arrange_form = arrange_form or ReferralArrangeForm(
             providers=providers,
@@ -367,8 +359,9 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 
 
 def _referral_for(request: HttpRequest, encounter_ref: str) -> tuple[Encounter, Referral]:
+    # The selector already joined the referral, so this costs no further query.
     encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
-    referral = Referral.objects.filter(encounter=encounter).select_related("encounter").first()
+    referral: Referral | None = getattr(encounter, "referral", None)
     if referral is None:
         raise Http404("This encounter has no referral")
     return encounter, referral

@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 
 from boroughs.models import Borough
-from diversion.choices import ETHNICITY_GROUPS, Decision, Gender
+from diversion.choices import AGE_BANDS, ETHNICITY_GROUPS, OTHER_AGE_BAND, Decision, Gender
 from diversion.eligibility import add_months
 from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
 from reports.weeks import parse_week
@@ -34,7 +34,7 @@ Z = 1.96
 QUALIFYING = (Decision.DIVERTED, Decision.DECLINED, Decision.NOT_OFFERED)
 OFFERED = (Decision.DIVERTED, Decision.DECLINED, Decision.OFFERED)
 ETHNICITY_GROUP_ORDER = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
-AGE_BANDS = ("18-20", "21-24", "other")
+AGE_BAND_ORDER = (*(band for band, _, _ in AGE_BANDS), OTHER_AGE_BAND)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -306,12 +306,24 @@ def report_data(*, week: str) -> dict:
 
 
 def _age_band(field: str) -> Case:
+    """Return the age band of ``field`` as a database expression (diversion.choices.AGE_BANDS)."""
     return Case(
-        When(**{f"{field}__range": (18, 20)}, then=Value("18-20")),
-        When(**{f"{field}__range": (21, 24)}, then=Value("21-24")),
-        default=Value("other"),
+        *(
+            When(**{f"{field}__range": (youngest, oldest)}, then=Value(band))
+            for band, youngest, oldest in AGE_BANDS
+        ),
+        default=Value(OTHER_AGE_BAND),
         output_field=CharField(),
     )
+
+
+def _age_band_sql(column: str) -> str:
+    """Return the same age band as raw SQL, for the reoffending query."""
+    whens = " ".join(
+        f"WHEN {column} BETWEEN {youngest} AND {oldest} THEN '{band}'"
+        for band, youngest, oldest in AGE_BANDS
+    )
+    return f"CASE {whens} ELSE '{OTHER_AGE_BAND}' END"
 
 
 def disproportionality(*, week: str) -> list[dict]:
@@ -341,9 +353,7 @@ def disproportionality(*, week: str) -> list[dict]:
     cutoff = last_reportable_cohort(end, 12)
     if cutoff is not None:
         ctes, params = _per_index_sql(cutoff=_month_end(cutoff), period_end=end)
-        band = "CASE WHEN e.age_at_encounter BETWEEN 18 AND 20 THEN '18-20' " + (
-            "WHEN e.age_at_encounter BETWEEN 21 AND 24 THEN '21-24' ELSE 'other' END"
-        )
+        band = _age_band_sql("e.age_at_encounter")
         sql = f"""{ctes}
 SELECT pe.ethnicity, pe.gender, {band}, COUNT(*), SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END)
 FROM per_index p
@@ -357,7 +367,7 @@ GROUP BY pe.ethnicity, pe.gender, {band}
     dimensions = {
         "ethnicity_group": ETHNICITY_GROUP_ORDER,
         "gender": tuple(Gender.values),
-        "age_band": AGE_BANDS,
+        "age_band": AGE_BAND_ORDER,
     }
     fields = ("offers", "diversions", "completions", "cohort", "reoffenders")
     totals = {(d, g): dict.fromkeys(fields, 0) for d, groups in dimensions.items() for g in groups}

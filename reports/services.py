@@ -14,9 +14,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.celery_app import RETRY_ON
 from reports.measure import disproportionality, report_data
 from reports.models import JobStatus, ReportBuildJob, ReportStatus, ReportVersion
 from reports.weeks import parse_week, week_just_ended
@@ -25,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = 30 * 60  # seconds; longer than the task's hard time limit
 LOCK_WAIT = 30 * 60
-RETRYABLE = (OperationalError, ConnectionError)
 
 
 class ReportBuildBusy(RuntimeError):
@@ -181,7 +181,7 @@ def report_build_job_run(*, job_id: int) -> ReportBuildJob:
         logger.exception("Building the report for %s failed", job.week)
         message = (
             "The database or queue was not available; the build will be tried again."
-            if isinstance(exc, RETRYABLE)
+            if isinstance(exc, RETRY_ON)
             else f"The report could not be built: {exc}"
         )
         try:

@@ -40,6 +40,10 @@ STATUS_TAGS = {
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+# A version's figures can run to hundreds of kilobytes; lists of versions never need them.
+FIGURES = ("data", "extra")
+
+
 def _tagged(items: list) -> list:
     """Give each version or job the GOV.UK tag colour for its status."""
     for item in items:
@@ -57,11 +61,15 @@ def _version(week: str, number: int) -> ReportVersion:
 
 def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> dict:
     status = request.GET.get("status", "")
-    versions = ReportVersion.objects.select_related("built_by").order_by("-week", "-number")
+    versions = ReportVersion.objects.defer(*FIGURES).order_by("-week", "-number")
     if status in ReportStatus.values:
         versions = versions.filter(status=status)
     jobs = _tagged(
-        list(ReportBuildJob.objects.select_related("report").order_by("-created_at")[:5])
+        list(
+            ReportBuildJob.objects.select_related("report")
+            .defer(*(f"report__{field}" for field in FIGURES))
+            .order_by("-created_at")[:5]
+        )
     )
     return {
         "versions": _tagged(list(versions[:200])),
@@ -133,7 +141,7 @@ def _detail_context(
     request: HttpRequest, version: ReportVersion, decision_form: DecisionForm | None = None
 ) -> dict:
     context = renderings.version_context(version)
-    others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk)
+    others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk).defer(*FIGURES)
     history = (
         version.history.exclude(history_change_reason__isnull=True)
         .exclude(history_change_reason="")
@@ -215,10 +223,16 @@ def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> 
 @permission_required(DOWNLOAD, raise_exception=True)
 def downloads(request: HttpRequest) -> HttpResponse:
     """Offer the pseudonymised data and list this person's recent downloads."""
-    recent = ReportDownload.objects.filter(user=request.user).select_related("report")[:20]
-    approved = ReportVersion.objects.filter(status=ReportStatus.APPROVED).order_by(
-        "-week", "-number"
-    )[:12]
+    recent = (
+        ReportDownload.objects.filter(user=request.user)
+        .select_related("report")
+        .defer(*(f"report__{field}" for field in FIGURES))[:20]
+    )
+    approved = (
+        ReportVersion.objects.filter(status=ReportStatus.APPROVED)
+        .defer(*FIGURES)
+        .order_by("-week", "-number")[:12]
+    )
     return render(
         request, "reports/downloads.html", {"recent": list(recent), "approved": list(approved)}
     )
