@@ -293,6 +293,10 @@ class EncounterExclusionInline(ReadOnlyInline):
     verbose_name_plural = "exclusion factors given"
 
 
+# Only these may be corrected; everything the decision rests on stays as decided.
+CORRECTABLE_ENCOUNTER_FIELDS = ("occurred_at", "location", "otherwise_disposal")
+
+
 @admin.register(Encounter)
 class EncounterAdmin(CorrectionAdmin):
     """Encounters are logged by officers or imported. Admins correct details, with a reason.
@@ -308,23 +312,6 @@ class EncounterAdmin(CorrectionAdmin):
     list_select_related = ("borough",)
     show_full_result_count = False
     inlines = (EncounterReasonInline, EncounterExclusionInline)
-    readonly_fields = (
-        "encounter_ref",
-        "person",
-        "borough",
-        "encounter_date",
-        "substance",
-        "quantity_grams",
-        "decision",
-        "accepted",
-        "age_at_encounter",
-        "policy",
-        "officer",
-        "source",
-        "decided_at",
-        "answered_at",
-        "created_at",
-    )
     fields = (
         "encounter_ref",
         "person",
@@ -345,6 +332,7 @@ class EncounterAdmin(CorrectionAdmin):
         "answered_at",
         "created_at",
     )
+    readonly_fields = tuple(name for name in fields if name not in CORRECTABLE_ENCOUNTER_FIELDS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Encounter]:
         return super().get_queryset(request).select_related("person", "policy", "officer")
