@@ -216,11 +216,16 @@ def test_encounter_correction_with_a_reason_is_saved_and_its_history_shows_why_a
 
 def test_decision_facts_of_an_encounter_cannot_be_changed_in_the_admin(admin_client_, encounter):
     url = reverse("admin:diversion_encounter_change", args=[encounter.pk])
+    versions = encounter.history.count()
 
-    admin_client_.post(
+    response = admin_client_.post(
         url, _correction(encounter, quantity_grams="99", decision="diverted", change_reason="Try")
     )
 
+    # The form was accepted and saved (not refused and re-shown), yet the facts are unchanged.
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert encounter.history.count() == versions + 1
+    assert encounter.history.latest("history_date").history_change_reason == "Try"
     encounter.refresh_from_db()
     assert encounter.quantity_grams == Decimal("2.5")
     assert encounter.decision == "ineligible"
@@ -236,12 +241,15 @@ def test_encounters_cannot_be_added_or_deleted_in_the_admin(admin_client_, encou
 
 
 def test_admin_lists_and_searches_people_by_surname(admin_client_, encounter):
-    response = admin_client_.get(
-        reverse("admin:diversion_person_changelist"), {"q": encounter.person.last_name}
-    )
+    other = PersonFactory(last_name="Okafor")
+    changelist = reverse("admin:diversion_person_changelist")
+    assert other.person_ref in admin_client_.get(changelist).content.decode()  # Listed...
+
+    response = admin_client_.get(changelist, {"q": encounter.person.last_name})
 
     assert response.status_code == 200
     assert encounter.person.person_ref in response.content.decode()
+    assert other.person_ref not in response.content.decode()  # ...but not found by the search.
 
 
 def test_report_admin_is_read_only(client, db):

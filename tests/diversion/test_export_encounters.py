@@ -269,44 +269,6 @@ def test_output_option_writes_a_file(tmp_path):
     assert "Exported 6 encounters" in err.getvalue()
 
 
-def test_referral_status_is_as_of_today(db):
-    """An officer's referral with only an attendance is attended; one with none is referred."""
-    lambeth = Borough.objects.get(gss_code=LAMBETH)
-    for i, outcome in enumerate(
-        ({}, {"attended_on": date(2025, 3, 5)}, {"withdrawn_on": date(2025, 3, 6)})
-    ):
-        person = person_create(
-            first_name="A",
-            last_name=f"B{i}",
-            date_of_birth=date(2003, 1, 1),
-            gender="male",
-            ethnicity="NS",
-        )
-        encounter = encounter_record(
-            officer=None,
-            person=person,
-            borough=lambeth,
-            encounter_date=date(2025, 3, 1),
-            substance="cannabis_herbal",
-            quantity_grams=Decimal("1"),
-            accepted=True,
-            encounter_ref=f"E-{i}",
-        )
-        referral_outcome_record(
-            referral=encounter.referral,
-            by=None,
-            **{
-                "attended_on": None,
-                "completed_on": None,
-                "did_not_attend_on": None,
-                "withdrawn_on": None,
-                **outcome,
-            },
-        )
-
-    assert [r["referral_status"] for r in export()] == ["referred", "attended", "withdrawn"]
-
-
 @pytest.mark.parametrize(
     ("age", "band"),
     [
@@ -355,29 +317,60 @@ def test_export_streams_in_chunks(tmp_path, monkeypatch, django_assert_num_queri
     assert rows[1]["reasons"] == "age_over_max;quantity_over_limit;exclusion:supply_indicators"
 
 
-def test_referral_status_uses_todays_date(tmp_path):
-    """A withdrawal recorded for today already counts today."""
-    lambeth = Borough.objects.get(gss_code=LAMBETH)
+NO_OUTCOME = {
+    "attended_on": None,
+    "completed_on": None,
+    "did_not_attend_on": None,
+    "withdrawn_on": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "today_status", "yesterday_status"),
+    [
+        pytest.param({}, "referred", "referred", id="no-outcome"),
+        pytest.param({"attended_on": 5}, "attended", "attended", id="attended-only"),
+        pytest.param(
+            {"attended_on": 5, "completed_on": 2}, "completed", "completed", id="completed"
+        ),
+        pytest.param({"withdrawn_on": 4}, "withdrawn", "withdrawn", id="withdrawn"),
+        pytest.param({"did_not_attend_on": 3}, "did_not_attend", "did_not_attend", id="dna"),
+        # An outcome dated today already counts today, and not on the day before.
+        pytest.param({"attended_on": 0}, "attended", "referred", id="attended-today"),
+        pytest.param({"withdrawn_on": 0}, "withdrawn", "referred", id="withdrawn-today"),
+        pytest.param(
+            {"attended_on": 3, "completed_on": 0}, "completed", "attended", id="completed-today"
+        ),
+    ],
+)
+def test_referral_status_is_as_of_the_day_of_the_export(
+    db, monkeypatch, days_ago, today_status, yesterday_status
+):
+    """The status is derived from the outcome dates on the day the export runs."""
     today = timezone.localdate()
+    lambeth = Borough.objects.get(gss_code=LAMBETH)
     person = person_create(
-        first_name="A", last_name="B", date_of_birth=date(2003, 1, 1), gender="male", ethnicity="NS"
+        first_name="A",
+        last_name="B",
+        date_of_birth=today - timedelta(days=7400),  # 20 on the encounter date.
+        gender="male",
+        ethnicity="NS",
     )
     encounter = encounter_record(
         officer=None,
         person=person,
         borough=lambeth,
-        encounter_date=today - timedelta(days=3),
+        encounter_date=today - timedelta(days=10),
         substance="cannabis_herbal",
         quantity_grams=Decimal("1"),
         accepted=True,
     )
-    referral_outcome_record(
-        referral=encounter.referral,
-        attended_on=None,
-        completed_on=None,
-        did_not_attend_on=None,
-        withdrawn_on=today,
-        by=None,
-    )
+    outcome = {name: today - timedelta(days=n) for name, n in days_ago.items()}
+    referral_outcome_record(referral=encounter.referral, by=None, **(NO_OUTCOME | outcome))
 
-    assert export()[0]["referral_status"] == "withdrawn"
+    def export_on(day: date) -> str:
+        monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+        return export()[0]["referral_status"]
+
+    assert export_on(today) == today_status
+    assert export_on(today - timedelta(days=1)) == yesterday_status

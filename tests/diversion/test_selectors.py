@@ -6,26 +6,33 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from boroughs.services import borough_configure, officer_assign
+from boroughs.services import officer_assign
 from diversion import selectors, services
 from tests.conftest import make_user
-from tests.diversion.factories import EncounterFactory, PersonFactory, ProviderFactory
+from tests.diversion.factories import (
+    EncounterFactory,
+    PersonFactory,
+    ProviderFactory,
+    comparison_borough,
+    pilot_borough,
+)
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate
 
 
+SOUTHWARK = "E09000028"
+
+
 @pytest.fixture
 def lewisham_pilot(lewisham):
-    return borough_configure(
-        gss_code=lewisham.gss_code, role="pilot", pilot_start=TODAY() - timedelta(days=365)
-    )
+    return pilot_borough(lewisham.gss_code)
 
 
 @pytest.fixture
 def southwark():
-    return borough_configure(gss_code="E09000028", role="comparison")
+    return comparison_borough(SOUTHWARK)
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def test_encounter_for_officer_is_not_found_outside_their_boroughs(officer, mine
 def test_people_matching_ignores_case_and_spaces_but_needs_the_exact_birth_date(db):
     jo = PersonFactory(first_name="Jo", last_name="O'Neill")
     PersonFactory(
-        first_name="Al", last_name="O'Neill", date_of_birth=jo.date_of_birth.replace(day=16)
+        first_name="Al", last_name="O'Neill", date_of_birth=jo.date_of_birth + timedelta(days=1)
     )
     PersonFactory(first_name="Cy", last_name="Neill", date_of_birth=jo.date_of_birth)
     found = selectors.people_matching(last_name=" o'neill ", date_of_birth=jo.date_of_birth)
@@ -92,9 +99,7 @@ def test_person_never_met_is_not_found(officer):
 
 
 def test_referrals_needing_action_are_flagged_open_and_in_their_boroughs(officer, lewisham_pilot):
-    southwark = borough_configure(
-        gss_code="E09000028", role="pilot", pilot_start=TODAY() - timedelta(days=365)
-    )
+    southwark = pilot_borough(SOUTHWARK)
     old = TODAY() - timedelta(days=40)
     flagged = EncounterFactory(borough=lewisham_pilot, accepted=True, encounter_date=old)
     finished = EncounterFactory(borough=lewisham_pilot, accepted=True, encounter_date=old)
@@ -138,16 +143,22 @@ def test_officer_home_context_shows_the_latest_twenty_and_what_needs_action(
         )
         for n in range(1, 23)
     ]
+    # Someone else, diverted 40 days ago with no outcome: flagged by the daily job.
+    flagged = EncounterFactory(
+        borough=lewisham_pilot, accepted=True, encounter_date=TODAY() - timedelta(days=40)
+    )
+    assert services.referrals_flag_overdue() == 1
     # Recent encounters, the referrals needing action, and their count.
     with django_assert_max_num_queries(3):
         context = selectors.officer_home_context(user=officer)
     assert context["recent_encounters"] == encounters[:20]
-    assert context["referrals_needing_action"] == []
+    assert context["referrals_needing_action"] == [flagged.referral]
+    assert context["referrals_needing_action_count"] == 1
 
 
 def test_encounter_boroughs_leave_out_boroughs_not_taking_part(officer, lewisham):
     assert not selectors.encounter_boroughs_for_officer(user=officer).exists()  # Role none.
-    borough_configure(gss_code=lewisham.gss_code, role="comparison")
+    comparison_borough(lewisham.gss_code)
     assert list(selectors.encounter_boroughs_for_officer(user=officer)) == [lewisham]
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from boroughs.models import Borough
-from diversion import services
+from diversion import selectors, services
 from diversion.models import (
     EligibilityPolicy,
     Encounter,
@@ -30,12 +30,12 @@ TODAY = timezone.localdate
 
 @pytest.fixture
 def pilot(db) -> Borough:
-    return pilot_borough("E09000023", start=TODAY() - timedelta(days=365))
+    return pilot_borough()  # Lewisham, from a year ago.
 
 
 @pytest.fixture
 def comparison(db) -> Borough:
-    return comparison_borough("E09000008")
+    return comparison_borough()  # Croydon.
 
 
 @pytest.fixture
@@ -212,15 +212,39 @@ def _15g() -> dict:
 
 def test_stored_decision_is_not_recomputed_when_a_new_policy_arrives(officer, person, pilot):
     encounter = record(officer, person, pilot, **_15g())
-    version_2 = EligibilityPolicy.objects.create(version=2, effective_from=date(2001, 1, 1))
+    assert (encounter.decision, encounter.policy.version) == ("offered", 1)
+    assert not encounter.reasons.exists()
+    # Version 2 is in force from long before the encounter: had it existed, a 20-year-old with
+    # 15 g would have been too old (max age 19) and over the 10 g limit.
+    version_2 = EligibilityPolicy.objects.create(
+        version=2, effective_from=date(2001, 1, 1), max_age=19
+    )
     SubstanceLimit.objects.create(
         policy=version_2, substance="cannabis_herbal", max_grams=Decimal("10")
     )
 
+    # Reading the stored encounter, by itself and through the officer's reads, changes nothing.
     encounter.refresh_from_db()
+    seen = selectors.encounter_for_officer(user=officer, encounter_ref=encounter.encounter_ref)
+    for stored in (encounter, seen):
+        assert stored.decision == "offered"
+        assert stored.policy.version == 1
+        assert not stored.reasons.exists()
+    # Answering the stored offer keeps the judgement too.
+    answered = services.encounter_answer(encounter=encounter, accepted=True, by=officer)
+    answered.refresh_from_db()
+    assert (answered.decision, answered.policy.version) == ("diverted", 1)
+    assert not answered.reasons.exists()
 
-    assert encounter.decision == "offered"
-    assert encounter.policy.version == 1
+    # The same facts recorded now, for someone else, are judged by version 2.
+    later = record(officer, PersonFactory(date_of_birth=person.date_of_birth), pilot, **_15g())
+    later.refresh_from_db()
+    assert later.policy == version_2
+    assert later.decision == "ineligible"
+    assert list(later.reasons.values_list("code", flat=True)) == [
+        "age_over_max",
+        "quantity_over_limit",
+    ]
 
 
 # --- encounter_answer ---------------------------------------------------------------------

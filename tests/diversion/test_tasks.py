@@ -7,23 +7,19 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from diversion import services
 from diversion.models import Referral
 from diversion.tasks import referrals_flag_overdue_task
-from tests.diversion.factories import PersonFactory, pilot_borough
+from tests.diversion.factories import EncounterFactory
 
 
 def _diverted(officer, days_ago: int) -> Referral:
-    encounter = services.encounter_record(
+    """The referral of a new person who accepted diversion ``days_ago`` days ago."""
+    return EncounterFactory(
         officer=officer,
-        person=PersonFactory(),
-        borough=pilot_borough(),
         encounter_date=timezone.localdate() - timedelta(days=days_ago),
-        substance="cannabis_herbal",
         quantity_grams=Decimal("2"),
         accepted=True,
-    )
-    return encounter.referral
+    ).referral
 
 
 def test_beat_schedule_calls_the_task_by_its_registered_name():

@@ -1,16 +1,22 @@
 """The officer's pages: logging an encounter, the decision, the referral and the person page."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from boroughs.models import Borough
-from boroughs.services import borough_configure, officer_assign
+from boroughs.services import officer_assign
 from diversion import services
 from diversion.models import Encounter, ExclusionFactor, Person, Referral, Reoffence
 from tests.conftest import make_user
-from tests.diversion.factories import EncounterFactory, PersonFactory, ProviderFactory
+from tests.diversion.factories import (
+    EncounterFactory,
+    PersonFactory,
+    ProviderFactory,
+    comparison_borough,
+    pilot_borough,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +38,12 @@ def twenty_year_old() -> date:
 
 @pytest.fixture
 def pilot(lewisham) -> Borough:
-    return borough_configure(
-        gss_code=lewisham.gss_code, role="pilot", pilot_start=TODAY() - timedelta(days=365)
-    )
+    return pilot_borough(lewisham.gss_code)
 
 
 @pytest.fixture
 def southwark(db) -> Borough:
-    return borough_configure(
-        gss_code=SOUTHWARK, role="pilot", pilot_start=TODAY() - timedelta(days=365)
-    )
+    return pilot_borough(SOUTHWARK)
 
 
 @pytest.fixture
@@ -260,7 +262,7 @@ def test_every_reason_is_shown_for_an_encounter_breaking_several_rules(signed_in
 
 
 def test_comparison_borough_explains_why_diversion_was_not_offered(client, officer):
-    comparison = borough_configure(gss_code="E09000023", role="comparison")
+    comparison = comparison_borough("E09000023")
     encounter = EncounterFactory(borough=comparison, officer=officer)
     client.force_login(officer)
     html = page(client.get(encounter.get_absolute_url()))
@@ -281,16 +283,25 @@ def test_future_encounter_date_is_refused_plainly_and_nothing_is_saved(signed_in
     assert Encounter.objects.count() == 0 and Person.objects.count() == 0
 
 
-def test_later_time_today_is_refused(signed_in, pilot):
+def test_later_time_today_is_refused(signed_in, pilot, monkeypatch):
+    # Stop the clock at 10:00 London time today, so "later today" exists at any hour the
+    # tests run. `timezone.localtime` and `localdate` read the patched `timezone.now` too.
+    ten_am = timezone.make_aware(datetime.combine(TODAY(), time(10, 0)))
+    monkeypatch.setattr(timezone, "now", lambda: ten_am)
     start_with_new_person(signed_in)
-    later = timezone.localtime() + timedelta(hours=1)
-    later_time = f"{later:%H:%M}" if later.date() == TODAY() else "23:59"
     response = signed_in.post(
         "/encounters/new/details/",
-        encounter_data(pilot, encounter_time=later_time, **dmy("encounter_date", TODAY())),
+        encounter_data(pilot, encounter_time="11:00", **dmy("encounter_date", ten_am.date())),
     )
     assert "The time of the encounter must be in the past" in page(response)
     assert Encounter.objects.count() == 0
+    # An earlier time the same day is accepted: the cut-off is the current time.
+    response = signed_in.post(
+        "/encounters/new/details/",
+        encounter_data(pilot, encounter_time="09:30", **dmy("encounter_date", ten_am.date())),
+    )
+    assert response.status_code == 302
+    assert Encounter.objects.get().occurred_at == ten_am - timedelta(minutes=30)
 
 
 def test_service_refusal_is_shown_on_the_form_and_leaves_no_new_person(signed_in, pilot):
@@ -421,7 +432,6 @@ def test_officer_gets_404_for_another_boroughs_encounter_person_and_referral(
     signed_in, pilot, southwark, other_officer
 ):
     theirs = EncounterFactory(borough=southwark, officer=other_officer, accepted=True)
-    ProviderFactory(boroughs=[southwark])
     ref = theirs.encounter_ref
     assert signed_in.get(f"/encounters/{ref}/").status_code == 404
     assert (

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Playwright runs an event loop in the test thread; the ORM calls in these tests are safe.
@@ -60,3 +61,22 @@ def sign_in(page, live_server):
 @pytest.fixture(autouse=True)
 def _live_server_reference_data(reference_data):
     """Every browser test needs the boroughs, roles and policy that migrations ship."""
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core on the page; each violation names its rule and the elements that fail it."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+    ]
+
+
+def scroll_width(page) -> int:
+    """How wide the page's content is, in CSS pixels."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def page_fits_width(page, width: int) -> bool:
+    """Whether the page's content fits ``width`` pixels with no sideways scrolling."""
+    return scroll_width(page) <= width

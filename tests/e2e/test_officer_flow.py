@@ -1,47 +1,30 @@
 """An officer on a phone logs an encounter, records acceptance and arranges the referral."""
 
-import importlib
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from boroughs.models import Borough
-from boroughs.services import borough_configure, officer_assign
 from diversion.models import Encounter, Referral
-from tests.conftest import PASSWORD, make_user
-from tests.diversion.factories import EncounterFactory, ProviderFactory
+from tests.conftest import PASSWORD
+from tests.diversion.factories import EncounterFactory, ProviderFactory, pilot_borough
+from tests.e2e.conftest import axe_violations, page_fits_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 360, "height": 740}
 
 
-def axe_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
-
-
-def scroll_width(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
 @pytest.fixture
-def pilot_officer():
-    # Live-server tests flush the database; put back the policy that migrations ship.
-    migration = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
-    migration.ship_policy(apps, None)
-    lewisham = borough_configure(
-        gss_code="E09000023",
-        role="pilot",
-        pilot_start=timezone.localdate() - timedelta(days=365),
-    )
-    officer = make_user("officer", "officer", first_name="Olu", last_name="Officer")
-    officer_assign(officer=officer, borough=lewisham)
+def pilot_officer(officer):
+    """The `officer` fixture (assigned to Lewisham), with Lewisham a pilot and one provider.
+
+    The autouse reference data has already put back the policy that migrations ship.
+    """
+    lewisham = pilot_borough("E09000023")
     provider = ProviderFactory(name="Lewisham Drug Education", boroughs=[lewisham])
     return officer, lewisham, provider
 
@@ -49,10 +32,10 @@ def pilot_officer():
 def test_officer_on_a_phone_logs_an_encounter_accepts_and_arranges_a_referral(
     page: Page, live_server, sign_in, pilot_officer
 ):
-    _officer, lewisham, provider = pilot_officer
+    officer, lewisham, provider = pilot_officer
     born = timezone.localdate().replace(month=1, day=15) - timedelta(days=20 * 366)
     page.set_viewport_size(PHONE)
-    sign_in("officer", PASSWORD)
+    sign_in(officer.username, PASSWORD)
 
     page.get_by_role("button", name="Log an encounter").click()
     expect(page.get_by_role("heading", name="Find the person")).to_be_visible()
@@ -73,7 +56,7 @@ def test_officer_on_a_phone_logs_an_encounter_accepts_and_arranges_a_referral(
     expect(page.get_by_role("heading", name="What happened")).to_be_visible()
     expect(page.get_by_label("Lewisham")).to_be_checked()  # The officer's only borough.
     assert axe_violations(page) == []
-    assert scroll_width(page) <= PHONE["width"]
+    assert page_fits_width(page, PHONE["width"])
 
     # A mistake first: the error summary and inline message, on a page still usable.
     page.get_by_role("button", name="Record encounter").click()
@@ -92,7 +75,7 @@ def test_officer_on_a_phone_logs_an_encounter_accepts_and_arranges_a_referral(
     encounter = Encounter.objects.get()
     assert encounter.borough == lewisham and encounter.person.first_name == "Ada"
     assert axe_violations(page) == []
-    assert scroll_width(page) <= PHONE["width"]
+    assert page_fits_width(page, PHONE["width"])
 
     page.get_by_label("Yes, they accepted diversion").check()
     page.get_by_role("button", name="Save answer").click()
@@ -104,12 +87,19 @@ def test_officer_on_a_phone_logs_an_encounter_accepts_and_arranges_a_referral(
     expect(page.get_by_text(f"Referral to {provider.name} saved")).to_be_visible()
     assert Referral.objects.get().provider == provider
     assert axe_violations(page) == []
-    assert scroll_width(page) <= PHONE["width"]
+    assert page_fits_width(page, PHONE["width"])
 
     page.get_by_role("link", name="Home").first.click()
     expect(page.get_by_role("link", name=encounter.encounter_ref)).to_be_visible()
-    assert scroll_width(page) <= PHONE["width"]
-    assert Borough.objects.get(pk=lewisham.pk).role == "pilot"
+    assert page_fits_width(page, PHONE["width"])
+    # What the flow stored: an accepted diversion by this officer, referred to the provider.
+    encounter.refresh_from_db()
+    assert (encounter.decision, encounter.accepted) == ("diverted", True)
+    assert encounter.officer == officer
+    assert (encounter.substance, encounter.quantity_grams) == ("cannabis_herbal", Decimal("3.5"))
+    assert encounter.location == "Lewisham High Street"
+    assert encounter.otherwise_disposal == "cannabis_warning"
+    assert encounter.referral.provider == provider
 
 
 def test_officer_on_a_phone_finds_a_person_and_records_a_further_offence(
@@ -119,7 +109,7 @@ def test_officer_on_a_phone_finds_a_person_and_records_a_further_offence(
     encounter = EncounterFactory(borough=lewisham, officer=officer, accepted=False)
     person = encounter.person
     page.set_viewport_size(PHONE)
-    sign_in("officer", PASSWORD)
+    sign_in(officer.username, PASSWORD)
 
     page.get_by_label("Encounter reference").fill(encounter.encounter_ref)
     page.get_by_role("button", name="Search").click()
@@ -139,4 +129,4 @@ def test_officer_on_a_phone_finds_a_person_and_records_a_further_offence(
     expect(page.get_by_text("Further offence recorded")).to_be_visible()
     expect(page.get_by_role("cell", name="Theft from a shop")).to_be_visible()
     assert axe_violations(page) == []
-    assert scroll_width(page) <= PHONE["width"]
+    assert page_fits_width(page, PHONE["width"])

@@ -1,5 +1,7 @@
 """``build_report``: builds a version and writes one rendering."""
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -11,13 +13,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports.models import ReportVersion
-from tests.reports.test_measure import boroughs as boroughs_fixture
-from tests.reports.test_measure import meet, person
+from tests.reports.factories import LEWISHAM, meet, person
 
 WEEK = "2024-W03"
 
-# Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
-boroughs = boroughs_fixture
+# `boroughs` (tests/reports/conftest.py): pilot Lewisham and Hackney, comparison Southwark.
 SPEC_KEYS = {
     "week",
     "period_start",
@@ -66,8 +66,13 @@ def test_csv_rendering_is_written_to_the_output_path(boroughs, tmp_path):
     meet(person("B1"), date(2024, 1, 15), "diverted")
     target = tmp_path / "report.csv"
     run("--week", WEEK, "--format", "csv", "--output", str(target))
-    text = target.read_text(encoding="utf-8")
-    assert "E09000023" in text or "Lewisham" in text
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    # Lewisham's one encounter, a diversion, is suppressed; the other boroughs' zeros are not.
+    assert ["Lewisham", "<5", "<5", "0", "0", "0"] in rows
+    assert ["Hackney", "0", "0", "0", "0", "0"] in rows
+    version = ReportVersion.objects.get(week=WEEK)
+    lewisham = next(r for r in version.data["activity"] if r["borough"] == LEWISHAM)
+    assert (lewisham["encounters"], lewisham["diverted"]) == (1, 1)
 
 
 @pytest.mark.parametrize(

@@ -1,66 +1,20 @@
 """The weekly report's figures on small hand-built histories, with exact expected numbers."""
 
 from datetime import date
-from decimal import Decimal
 
-import pytest
-
-from boroughs.models import Borough
-from boroughs.services import borough_configure
 from diversion.models import Reoffence
 from diversion.services import (
-    encounter_record,
-    person_create,
     referral_outcome_record,
 )
 from reports.measure import (
     disproportionality,
     last_reportable_cohort,
-    month_key,
     report_data,
     wilson_interval,
 )
+from tests.reports.factories import HACKNEY, LEWISHAM, SOUTHWARK, meet, person
 
-LEWISHAM = "E09000023"  # pilot
-HACKNEY = "E09000012"  # pilot with no encounters
-SOUTHWARK = "E09000028"  # comparison
-
-
-@pytest.fixture
-def boroughs(db) -> dict[str, Borough]:
-    borough_configure(gss_code=LEWISHAM, role="pilot", pilot_start=date(2020, 1, 1))
-    borough_configure(gss_code=HACKNEY, role="pilot", pilot_start=date(2020, 1, 1))
-    borough_configure(gss_code=SOUTHWARK, role="comparison")
-    return {b.gss_code: b for b in Borough.objects.filter(role__in=["pilot", "comparison"])}
-
-
-def person(ref: str, *, dob: date = date(2003, 5, 5), gender: str = "male", ethnicity="W1"):
-    return person_create(
-        first_name="Sam",
-        last_name="Example",
-        date_of_birth=dob,
-        gender=gender,
-        ethnicity=ethnicity,
-        person_ref=ref,
-    )
-
-
-def meet(who, day: date, outcome: str, *, ref: str | None = None, borough: str | None = None):
-    """Record an encounter that ends in ``outcome``, checking that it really did."""
-    if borough is None:
-        borough = SOUTHWARK if outcome == "not_offered" else LEWISHAM
-    encounter = encounter_record(
-        officer=None,
-        person=who,
-        borough=Borough.objects.get(gss_code=borough),
-        encounter_date=day,
-        substance="other" if outcome == "ineligible" else "cannabis_herbal",
-        quantity_grams=Decimal("1.5"),
-        accepted={"diverted": True, "declined": False}.get(outcome),
-        encounter_ref=ref,
-    )
-    assert encounter.decision == outcome
-    return encounter
+# The `boroughs` fixture (tests/reports/conftest.py) makes these pilot, pilot and comparison.
 
 
 def reoffend(who, day: date) -> Reoffence:
@@ -159,11 +113,12 @@ def test_reoffending_window_clamps_to_the_end_of_february(boroughs):
 
 def test_last_reportable_cohort_needs_every_window_closed_by_the_period_end():
     """Cohort 2024-03 at 3 months closes on 30 June 2024: reportable then, not a day before."""
-    assert last_reportable_cohort(date(2024, 6, 30), 3) == month_key(date(2024, 3, 1))
-    assert last_reportable_cohort(date(2024, 6, 29), 3) == month_key(date(2024, 2, 1))
+    # Month keys are year * 12 + month: 24291 is cohort 2024-03, 24290 is 2024-02, and so on.
+    assert last_reportable_cohort(date(2024, 6, 30), 3) == 24291  # 2024-03
+    assert last_reportable_cohort(date(2024, 6, 29), 3) == 24290  # 2024-02
     # 30 April + 1 month is 30 May, so April's 1-month windows close on 30 May.
-    assert last_reportable_cohort(date(2024, 5, 30), 1) == month_key(date(2024, 4, 1))
-    assert last_reportable_cohort(date(2024, 5, 29), 1) == month_key(date(2024, 3, 1))
+    assert last_reportable_cohort(date(2024, 5, 30), 1) == 24292  # 2024-04
+    assert last_reportable_cohort(date(2024, 5, 29), 1) == 24291  # 2024-03
 
 
 def test_cohorts_are_reported_only_once_their_windows_have_closed(boroughs):

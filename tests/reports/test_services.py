@@ -16,13 +16,11 @@ from reports.services import (
     report_build_scheduled,
 )
 from reports.weeks import WeekError
-from tests.reports.test_measure import boroughs as boroughs_fixture
-from tests.reports.test_measure import meet, person
+from tests.reports.factories import meet, person
 
 WEEK = "2024-W03"
 
-# Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
-boroughs = boroughs_fixture
+# `boroughs` (tests/reports/conftest.py): pilot Lewisham and Hackney, comparison Southwark.
 
 
 def test_build_stores_a_draft_version_one(boroughs, analyst):

@@ -218,11 +218,64 @@ def test_suppress_report_keeps_the_week_and_changes_every_section():
             }
         ],
         "ineligibility_reasons": [{"reason": "age_over_max", "count": 2}],
-        "referrals": [],
-        "reoffending": [],
+        "referrals": [
+            {
+                "borough": "ALL",
+                "referred": 3,
+                "attended": 2,
+                "completed": 1,
+                "did_not_attend": 1,
+                "withdrawn": 0,
+                "open": 1,
+                "completion_rate": 0.5,
+            }
+        ],
+        "reoffending": [
+            {
+                "cohort": "2025-03",
+                "group": "diverted",
+                "borough": "ALL",
+                "months": 3,
+                "cohort_size": 3,
+                "reoffenders": 1,
+                "reoffences": 2,
+                "rate": 0.3333,
+                "ci_low": 0.0615,
+                "ci_high": 0.7923,
+            }
+        ],
     }
     shown = suppress_report(data)
     assert shown["week"] == "2026-W10"
+    assert (shown["period_start"], shown["period_end"]) == ("2026-03-02", "2026-03-08")
     assert shown["activity"][0]["encounters"] == SUPPRESSED
     assert shown["ineligibility_reasons"][0]["count"] == SUPPRESSED
+    assert shown["referrals"] == [
+        {
+            "borough": "ALL",
+            "referred": SUPPRESSED,
+            "attended": SUPPRESSED,
+            "completed": SUPPRESSED,
+            "did_not_attend": SUPPRESSED,
+            "withdrawn": 0,
+            "open": SUPPRESSED,
+            "completion_rate": WITHHELD,
+        }
+    ]
+    assert shown["reoffending"] == [
+        {
+            "cohort": "2025-03",
+            "group": "diverted",
+            "borough": "ALL",
+            "months": 3,
+            "cohort_size": SUPPRESSED,
+            "reoffenders": SUPPRESSED,
+            "reoffences": SUPPRESSED,
+            "rate": WITHHELD,
+            "ci_low": WITHHELD,
+            "ci_high": WITHHELD,
+        }
+    ]
     assert data["activity"][0]["encounters"] == 2
+    assert data["referrals"][0]["referred"] == 3, "the input is not changed"
+    assert data["reoffending"][0]["rate"] == 0.3333

@@ -9,29 +9,26 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from celery.schedules import crontab
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
-from config.celery_app import app as celery_app
 from reports.models import JobStatus, ReportBuildJob, ReportVersion
 from reports.services import report_build_enqueue
 from reports.tasks import report_build_scheduled_task, report_build_task
-from tests.reports.test_measure import boroughs as boroughs_fixture
-from tests.reports.test_measure import meet, person
+from tests.reports.factories import meet, person
 
 WEEK = "2024-W03"
 
-# Pilot Lewisham and Hackney, comparison Southwark (see test_measure).
-boroughs = boroughs_fixture
+# `boroughs` (tests/reports/conftest.py): pilot Lewisham and Hackney, comparison Southwark.
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_beat_schedule_names_the_scheduled_task():
-    assert settings.CELERY_BEAT_SCHEDULE["weekly-report"]["task"] == (
-        report_build_scheduled_task.name
-    )
-    assert report_build_scheduled_task.name == "reports.tasks.report_build_scheduled_task"
-    assert report_build_scheduled_task.name in celery_app.tasks
+def test_beat_schedule_names_the_scheduled_task_on_monday_mornings():
+    entry = settings.CELERY_BEAT_SCHEDULE["weekly-report"]
+    # Beat sends only the name, so it must be the one the scheduled build is registered under.
+    assert entry["task"] == report_build_scheduled_task.name
+    assert entry["schedule"] == crontab(minute=0, hour=6, day_of_week="mon")
 
 
 def test_build_task_runs_the_job_and_is_safe_to_run_twice(boroughs):
@@ -47,10 +44,13 @@ def test_build_task_runs_the_job_and_is_safe_to_run_twice(boroughs):
     assert ReportVersion.objects.filter(week=WEEK).count() == 1
 
 
-def test_build_task_retries_when_the_database_is_unavailable():
-    assert report_build_task.autoretry_for
-    assert report_build_task.retry_backoff
-    assert report_build_task.time_limit and report_build_task.soft_time_limit
+@pytest.mark.parametrize("task", [report_build_task, report_build_scheduled_task])
+def test_build_tasks_retry_with_back_off_when_the_database_or_broker_is_unavailable(task):
+    assert OperationalError in task.autoretry_for
+    assert ConnectionError in task.autoretry_for
+    assert Exception not in task.autoretry_for, "a bug is never retried"
+    assert task.retry_backoff is True
+    assert task.time_limit and task.soft_time_limit
 
 
 def test_scheduled_task_builds_the_week_just_ended(boroughs, monkeypatch):

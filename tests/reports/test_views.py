@@ -10,7 +10,7 @@ from diversion.models import Reoffence
 from diversion.services import person_create
 from reports.models import JobStatus, ReportBuildJob, ReportDownload, ReportStatus
 from tests.conftest import make_user
-from tests.reports.test_renderings import make_version
+from tests.reports.factories import make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -123,9 +123,15 @@ def test_approver_sees_the_decision_form_but_no_submit_button(client, approver):
     assert "Your decision" in page and "Submit for approval</button>" not in page
 
 
-def test_approver_cannot_submit(client, approver, version):
+def test_approver_cannot_submit(client, approver, version, django_capture_on_commit_callbacks):
+    approver.email = "approver@example.gov.uk"
+    approver.save()
     client.force_login(approver)
-    assert client.post(detail_url(version, "submit/")).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(detail_url(version, "submit/")).status_code == 403
+    version.refresh_from_db()
+    assert version.status == ReportStatus.DRAFT
+    assert mail.outbox == []
 
 
 def test_analyst_cannot_approve_through_the_page(client, analyst):
@@ -355,9 +361,16 @@ def test_upload_page_refuses_a_file_that_is_not_utf8(client, analyst):
     assert "must be a CSV file saved as UTF-8" in response.content.decode()
 
 
-def test_approvers_cannot_import_reoffences(client, approver):
+def test_approvers_cannot_import_reoffences(client, approver, person):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     client.force_login(approver)
     assert client.get("/reports/reoffences/upload/").status_code == 403
+    text = "person_ref,offence_date,offence_type,source_ref\nP-0001,2026-01-10,theft,S1\n"
+    file = SimpleUploadedFile("matches.csv", text.encode("utf-8"), content_type="text/csv")
+    response = client.post("/reports/reoffences/upload/", {"file": file})
+    assert response.status_code == 403
+    assert Reoffence.objects.count() == 0
 
 
 def test_downloads_page_lists_approved_reports_and_recent_downloads(client, analyst):
@@ -399,9 +412,15 @@ def test_approver_home_has_no_upload_link(client, approver):
 
 def test_staff_with_both_roles_sees_both_sets_of_actions(client):
     both = make_user("both", "analyst", "approver")
-    version = make_version(status=ReportStatus.SUBMITTED)
+    submitted = make_version(status=ReportStatus.SUBMITTED)
+    draft = make_version(week="2026-W09")
     client.force_login(both)
-    assert "Your decision" in client.get(detail_url(version)).content.decode()
+    # The approver's action on a submitted version...
+    assert "Your decision" in client.get(detail_url(submitted)).content.decode()
+    # ...and the analyst's: submitting a draft, building a report, importing reoffences.
+    assert "Submit for approval</button>" in client.get(detail_url(draft)).content.decode()
+    assert "Build now" in client.get("/reports/").content.decode()
+    assert 'href="/reports/reoffences/upload/"' in client.get("/").content.decode()
 
 
 def test_report_page_takes_a_fixed_number_of_queries(

@@ -13,7 +13,7 @@ from reports.workflow import (
     report_submit,
 )
 from tests.conftest import make_user
-from tests.reports.test_renderings import make_version
+from tests.reports.factories import make_version
 
 pytestmark = pytest.mark.django_db
 

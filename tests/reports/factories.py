@@ -1,0 +1,206 @@
+"""Helpers shared by the report tests: people and encounters made through the services, and
+report versions stored straight from hand-written SPEC §6 JSON."""
+
+import copy
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from boroughs.models import Borough
+from diversion.services import encounter_record, person_create
+from reports.models import ReportStatus, ReportVersion
+from reports.services import data_sha256
+
+LEWISHAM = "E09000023"  # pilot in the `boroughs` fixture
+HACKNEY = "E09000012"  # pilot with no encounters in the `boroughs` fixture
+SOUTHWARK = "E09000028"  # comparison in the `boroughs` fixture
+
+SAMPLE = {
+    "week": "2026-W10",
+    "period_start": "2026-03-02",
+    "period_end": "2026-03-08",
+    "activity": [
+        {
+            "borough": LEWISHAM,
+            "encounters": 10,
+            "diverted": 4,
+            "declined": 1,
+            "not_offered": 0,
+            "ineligible": 5,
+        },
+        {
+            "borough": HACKNEY,
+            "encounters": 3,
+            "diverted": 0,
+            "declined": 0,
+            "not_offered": 3,
+            "ineligible": 0,
+        },
+        {
+            "borough": "ALL",
+            "encounters": 13,
+            "diverted": 4,
+            "declined": 1,
+            "not_offered": 3,
+            "ineligible": 5,
+        },
+    ],
+    "ineligibility_reasons": [
+        {"reason": "quantity_over_limit", "count": 6},
+        {"reason": "age_over_max", "count": 3},
+        {"reason": "exclusion:supply_indicators", "count": 2},
+    ],
+    "referrals": [
+        {
+            "borough": LEWISHAM,
+            "referred": 40,
+            "attended": 30,
+            "completed": 25,
+            "did_not_attend": 6,
+            "withdrawn": 1,
+            "open": 8,
+            "completion_rate": 0.8065,
+        },
+        {
+            "borough": "ALL",
+            "referred": 40,
+            "attended": 30,
+            "completed": 25,
+            "did_not_attend": 6,
+            "withdrawn": 1,
+            "open": 8,
+            "completion_rate": 0.8065,
+        },
+    ],
+    "reoffending": [
+        {
+            "cohort": "2025-01",
+            "group": "diverted",
+            "borough": "ALL",
+            "months": 12,
+            "cohort_size": 40,
+            "reoffenders": 5,
+            "reoffences": 7,
+            "rate": 0.125,
+            "ci_low": 0.0546,
+            "ci_high": 0.2611,
+        },
+        {
+            "cohort": "2025-01",
+            "group": "comparison",
+            "borough": "ALL",
+            "months": 12,
+            "cohort_size": 30,
+            "reoffenders": 3,
+            "reoffences": 3,
+            "rate": 0.1,
+            "ci_low": 0.0346,
+            "ci_high": 0.2562,
+        },
+        {
+            "cohort": "2025-01",
+            "group": "diverted",
+            "borough": LEWISHAM,
+            "months": 3,
+            "cohort_size": 40,
+            "reoffenders": 8,
+            "reoffences": 9,
+            "rate": 0.2,
+            "ci_low": 0.105,
+            "ci_high": 0.3466,
+        },
+    ],
+}
+
+EXTRA = {
+    "disproportionality": [
+        {
+            "dimension": "ethnicity_group",
+            "group": "Black",
+            "offers": 20,
+            "diversions": 15,
+            "completions": 9,
+            "reoffending_12m_cohort": 12,
+            "reoffending_12m_reoffenders": 2,
+            "reoffending_12m_rate": 0.1667,
+        },
+        {
+            "dimension": "gender",
+            "group": "female",
+            "offers": 7,
+            "diversions": 6,
+            "completions": 5,
+            "reoffending_12m_cohort": 6,
+            "reoffending_12m_reoffenders": 0,
+            "reoffending_12m_rate": 0.0,
+        },
+        {
+            "dimension": "age_band",
+            "group": "18-20",
+            "offers": 30,
+            "diversions": 25,
+            "completions": 20,
+            "reoffending_12m_cohort": 20,
+            "reoffending_12m_reoffenders": 5,
+            "reoffending_12m_rate": 0.25,
+        },
+    ]
+}
+
+
+def make_version(
+    *,
+    week: str = "2026-W10",
+    number: int = 1,
+    status: str = ReportStatus.DRAFT,
+    data: dict | None = None,
+    extra: dict | None = None,
+    **fields,
+) -> ReportVersion:
+    """Store a report version directly from hand-written SPEC §6 JSON."""
+    data = copy.deepcopy(data if data is not None else SAMPLE)
+    data["week"] = week
+    year, w = int(week[:4]), int(week[6:])
+    monday = date.fromisocalendar(year, w, 1)
+    return ReportVersion.objects.create(
+        week=week,
+        period_start=monday,
+        period_end=date.fromisocalendar(year, w, 7),
+        number=number,
+        data=data,
+        extra=copy.deepcopy(EXTRA) if extra is None else extra,
+        sha256=data_sha256(data),
+        built_at=timezone.now(),
+        status=status,
+        **fields,
+    )
+
+
+def person(ref: str, *, dob: date = date(2003, 5, 5), gender: str = "male", ethnicity="W1"):
+    return person_create(
+        first_name="Sam",
+        last_name="Example",
+        date_of_birth=dob,
+        gender=gender,
+        ethnicity=ethnicity,
+        person_ref=ref,
+    )
+
+
+def meet(who, day: date, outcome: str, *, ref: str | None = None, borough: str | None = None):
+    """Record an encounter that ends in ``outcome``, checking that it really did."""
+    if borough is None:
+        borough = SOUTHWARK if outcome == "not_offered" else LEWISHAM
+    encounter = encounter_record(
+        officer=None,
+        person=who,
+        borough=Borough.objects.get(gss_code=borough),
+        encounter_date=day,
+        substance="other" if outcome == "ineligible" else "cannabis_herbal",
+        quantity_grams=Decimal("1.5"),
+        accepted={"diverted": True, "declined": False}.get(outcome),
+        encounter_ref=ref,
+    )
+    assert encounter.decision == outcome
+    return encounter
