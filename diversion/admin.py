@@ -104,15 +104,7 @@ class EligibilityPolicyAdmin(SimpleHistoryAdmin):
     form = EligibilityPolicyForm
     inlines = (SubstanceLimitInline,)
     list_display = ("version", "effective_from", "min_age", "max_age", "prior_diversion_months")
-    fields = (
-        "version",
-        "effective_from",
-        "min_age",
-        "max_age",
-        "prior_diversion_months",
-        "leap_day_rule",
-        "notes",
-    )
+    fields = EligibilityPolicyForm.Meta.fields
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)

@@ -432,35 +432,27 @@ def test_service_raises_import_failed_with_errors(db):
 # --- Judged in (encounter_date, encounter_ref) order, by the policy of the day ------------------
 
 
-def test_rows_are_judged_in_date_order_not_file_order(tmp_path):
-    """The later encounter is listed first but is judged second, so it is a recent diversion."""
+@pytest.mark.parametrize(
+    ("first", "second", "later_date"),
+    [
+        # The later encounter is listed first but judged second, so it is a recent diversion.
+        pytest.param("ENC-A", "ENC-B", "2025-06-01", id="date-order-not-file-order"),
+        pytest.param("ENC-1", "ENC-2", "2025-03-01", id="same-date-in-reference-order"),
+    ],
+)
+def test_rows_are_judged_in_date_then_reference_order(tmp_path, first, second, later_date):
     path = write(
         tmp_path,
         [
-            row(encounter_ref="ENC-B", encounter_date="2025-06-01", accepted=""),
-            row(encounter_ref="ENC-A", encounter_date="2025-03-01", accepted="yes"),
+            row(encounter_ref=second, encounter_date=later_date, accepted=""),
+            row(encounter_ref=first, encounter_date="2025-03-01", accepted="yes"),
         ],
     )
 
     run(path)
 
-    assert decision_of("ENC-A") == ("diverted", [])
-    assert decision_of("ENC-B") == ("ineligible", ["recent_diversion"])
-
-
-def test_rows_on_the_same_date_are_judged_in_reference_order(tmp_path):
-    path = write(
-        tmp_path,
-        [
-            row(encounter_ref="ENC-2", encounter_date="2025-03-01", accepted=""),
-            row(encounter_ref="ENC-1", encounter_date="2025-03-01", accepted="yes"),
-        ],
-    )
-
-    run(path)
-
-    assert decision_of("ENC-1") == ("diverted", [])
-    assert decision_of("ENC-2") == ("ineligible", ["recent_diversion"])
+    assert decision_of(first) == ("diverted", [])
+    assert decision_of(second) == ("ineligible", ["recent_diversion"])
 
 
 def test_accepted_on_a_row_made_ineligible_by_an_earlier_row_is_an_error(tmp_path):
