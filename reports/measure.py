@@ -2,8 +2,9 @@
 
 Every count is an aggregate in SQL: ORM ``values().annotate(Count(filter=Q))`` for activity,
 reasons and referrals, and one raw SQL query (common table expressions and a window function,
-valid on both PostgreSQL and SQLite) for the reoffending measure. Python only shapes the few
-aggregated rows into the SPEC JSON and does the Wilson interval arithmetic on the counts.
+valid on both PostgreSQL and SQLite) for the reoffending measure, per cohort and pooled over
+cohorts for ``effects``. Python only shapes the few aggregated rows into the SPEC JSON and does
+the interval arithmetic (``reports.statistics``) on the counts.
 
 Month arithmetic in SQL, portably. SPEC §5 asks whether an event date ``d`` satisfies
 ``index < d <= index + N months`` with the end clamped to the month's end. Write each date as the
@@ -16,7 +17,6 @@ and no date functions beyond extracting year, month and day, which both database
 """
 
 import calendar
-import math
 from datetime import date
 
 from django.db import connection
@@ -26,11 +26,11 @@ from boroughs.models import Borough
 from diversion.choices import AGE_BANDS, ETHNICITY_GROUPS, OTHER_AGE_BAND, Decision, Gender
 from diversion.eligibility import add_months
 from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
+from reports.statistics import Z, effect_estimates, wilson_bounds
 from reports.weeks import parse_week
 
 ALL = "ALL"
 MONTHS = (3, 6, 12)
-Z = 1.96
 QUALIFYING = (Decision.DIVERTED, Decision.DECLINED, Decision.NOT_OFFERED)
 OFFERED = (Decision.DIVERTED, Decision.DECLINED, Decision.OFFERED)
 ETHNICITY_GROUP_ORDER = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
@@ -43,12 +43,13 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def wilson_interval(successes: int, n: int, z: float = Z) -> tuple[float, float]:
-    """Return the Wilson score interval for a proportion, rounded to 4 places (n > 0)."""
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+    """Return the Wilson score interval for a proportion, rounded to 4 places (n > 0).
+
+    For a figure to show; arithmetic that goes on to use the bounds takes the unrounded
+    ``reports.statistics.wilson_bounds`` instead.
+    """
+    low, high = wilson_bounds(successes, n, z=z)
+    return round(low, 4), round(high, 4)
 
 
 # --- Month keys -----------------------------------------------------------------------------
@@ -241,56 +242,114 @@ def _referrals(end: date) -> list[dict]:
     return rows
 
 
-def _reoffending(end: date) -> list[dict]:
-    """SPEC §5 rows for every reportable (cohort, months), group and index borough, and ALL."""
+def _reoffending_counts_by_months(end: date) -> list[tuple]:
+    """Return reoffending counts per reportable (cohort, months) and pooled per months.
+
+    One statement, so the per-person work runs once for both sections. Each row is
+    ``(kind, cohort key, group, borough, months, size, reoffenders, reoffences)``: ``kind`` is
+    ``cohort`` for one cohort's figures (the ``reoffending`` section) and ``pooled`` for every
+    cohort reportable at that N added together (the ``effects`` section, cohort key 0). A
+    cohort appears at N only when reportable at N (SPEC §5); ``borough`` is a GSS code or ALL.
+    """
     cutoffs = {n: last_reportable_cohort(end, n) for n in MONTHS}
     if cutoffs[3] is None:
         return []
     ctes, params = _per_index_sql(cutoff=_month_end(cutoffs[3]), period_end=end)
     measures = """
-           COUNT(*),
-           SUM(CASE WHEN p.n3 > 0 THEN 1 ELSE 0 END), SUM(p.n3),
-           SUM(CASE WHEN p.n6 > 0 THEN 1 ELSE 0 END), SUM(p.n6),
-           SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END), SUM(p.n12)"""
-    sql = f"""{ctes}
-SELECT p.mk, p.grp, b.gss_code, {measures}
-FROM per_index p JOIN {Borough._meta.db_table} b ON b.id = p.borough_id
-GROUP BY p.mk, p.grp, b.gss_code
+           COUNT(*) AS size,
+           SUM(CASE WHEN p.n3 > 0 THEN 1 ELSE 0 END) AS r3, SUM(p.n3) AS o3,
+           SUM(CASE WHEN p.n6 > 0 THEN 1 ELSE 0 END) AS r6, SUM(p.n6) AS o6,
+           SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END) AS r12, SUM(p.n12) AS o12"""
+    by_months = "\n    UNION ALL\n".join(
+        f"    SELECT mk, grp, borough, {n} AS months, size, r{n} AS reoffenders,"
+        f" o{n} AS reoffences FROM by_cohort WHERE mk <= %s"
+        for n in MONTHS
+    )
+    sql = f"""{ctes},
+by_cohort AS (
+    SELECT p.mk, p.grp, b.gss_code AS borough, {measures}
+    FROM per_index p JOIN {Borough._meta.db_table} b ON b.id = p.borough_id
+    GROUP BY p.mk, p.grp, b.gss_code
+    UNION ALL
+    SELECT p.mk, p.grp, '{ALL}' AS borough, {measures}
+    FROM per_index p
+    GROUP BY p.mk, p.grp
+),
+reportable AS (
+{by_months}
+)
+SELECT 'cohort', mk, grp, borough, months, size, reoffenders, reoffences FROM reportable
 UNION ALL
-SELECT p.mk, p.grp, '{ALL}', {measures}
-FROM per_index p
-GROUP BY p.mk, p.grp
+SELECT 'pooled', 0, grp, borough, months, SUM(size), SUM(reoffenders), SUM(reoffences)
+FROM reportable
+GROUP BY grp, borough, months
 """
+    # A window that has not closed for any cohort yet gets key 0, which no cohort is below.
+    return _reoffending_counts(sql, [*params, *(cutoffs[n] or 0 for n in MONTHS)])
+
+
+def _reoffending(counts: list[tuple]) -> list[dict]:
+    """SPEC §5 rows for every reportable (cohort, months), group and index borough, and ALL."""
     rows = []
-    for mk, group, borough, size, *by_months in _reoffending_counts(sql, params):
-        for i, months in enumerate(MONTHS):
-            if cutoffs[months] is None or mk > cutoffs[months]:
-                continue
-            reoffenders, reoffences = int(by_months[2 * i]), int(by_months[2 * i + 1])
-            low, high = wilson_interval(reoffenders, size)
-            rows.append(
-                {
-                    "cohort": cohort_label(mk),
-                    "group": group,
-                    "borough": borough,
-                    "months": months,
-                    "cohort_size": size,
-                    "reoffenders": reoffenders,
-                    "reoffences": reoffences,
-                    "rate": _rate(reoffenders, size),
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
+    for kind, mk, group, borough, months, size, reoffenders, reoffences in counts:
+        if kind != "cohort":
+            continue
+        size, reoffenders = int(size), int(reoffenders)
+        low, high = wilson_interval(reoffenders, size)
+        rows.append(
+            {
+                "cohort": cohort_label(mk),
+                "group": group,
+                "borough": borough,
+                "months": int(months),
+                "cohort_size": size,
+                "reoffenders": reoffenders,
+                "reoffences": int(reoffences),
+                "rate": _rate(reoffenders, size),
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     rows.sort(
         key=lambda r: (r["cohort"], r["months"], r["group"], r["borough"] == ALL, r["borough"])
     )
     return rows
 
 
+def _effects(counts: list[tuple]) -> list[dict]:
+    """SPEC §6 ``effects``: diverted against comparison, pooled over reportable cohorts.
+
+    One row per index borough (and ALL) and N where both groups have at least one person; the
+    database has pooled the counts, so this only does the interval arithmetic on them.
+    """
+    pooled: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
+    for kind, _mk, group, borough, months, size, reoffenders, _reoffences in counts:
+        if kind == "pooled":
+            pooled.setdefault((borough, int(months)), {})[group] = (int(size), int(reoffenders))
+    rows = []
+    for (borough, months), groups in pooled.items():
+        (n1, r1), (n0, r0) = groups.get("diverted", (0, 0)), groups.get("comparison", (0, 0))
+        if n1 == 0 or n0 == 0:
+            continue
+        rows.append(
+            {
+                "borough": borough,
+                "months": months,
+                "diverted_size": n1,
+                "diverted_reoffenders": r1,
+                "comparison_size": n0,
+                "comparison_reoffenders": r0,
+                **effect_estimates(r1=r1, n1=n1, r0=r0, n0=n0),
+            }
+        )
+    rows.sort(key=lambda r: (r["months"], r["borough"] == ALL, r["borough"]))
+    return rows
+
+
 def report_data(*, week: str) -> dict:
     """Return the SPEC §6 JSON for an ISO week, unsuppressed, every figure from the database."""
     start, end = parse_week(week)
+    counts = _reoffending_counts_by_months(end)
     return {
         "week": week.strip(),
         "period_start": start.isoformat(),
@@ -298,7 +357,8 @@ def report_data(*, week: str) -> dict:
         "activity": _activity(start, end),
         "ineligibility_reasons": _ineligibility_reasons(start, end),
         "referrals": _referrals(end),
-        "reoffending": _reoffending(end),
+        "reoffending": _reoffending(counts),
+        "effects": _effects(counts),
     }
 
 

@@ -26,6 +26,7 @@ SPEC_KEYS = {
     "ineligibility_reasons",
     "referrals",
     "reoffending",
+    "effects",
 }
 
 

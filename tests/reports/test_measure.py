@@ -43,6 +43,7 @@ def test_report_has_exactly_the_spec_keys(boroughs):
         "ineligibility_reasons",
         "referrals",
         "reoffending",
+        "effects",
     ]
     assert (data["week"], data["period_start"], data["period_end"]) == (
         "2024-W03",
