@@ -120,4 +120,29 @@ def suppress_report(data: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "referrals": [suppress_referral_row(r) for r in data.get("referrals", [])],
         "reoffending": [suppress_reoffending_row(r) for r in data.get("reoffending", [])],
+        "effects": [suppress_effects_row(r) for r in data.get("effects", [])],
     }
+
+
+EFFECTS_COUNTS = (
+    "diverted_size",
+    "diverted_reoffenders",
+    "comparison_size",
+    "comparison_reoffenders",
+)
+EFFECTS_ESTIMATES = ("risk_difference", "rd_low", "rd_high", "relative_risk", "rr_low", "rr_high")
+
+
+def suppress_effects_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Suppress one ``effects`` row: every estimate is withheld if any of its counts is.
+
+    Each estimate is built from all four counts, so one small count is enough to withhold
+    them all (SPEC §6). A relative risk that does not exist (no reoffender in a group) stays
+    None, as a rate with nothing to divide by does.
+    """
+    out = _counts(row, EFFECTS_COUNTS)
+    withheld = any(is_suppressed(row.get(key)) for key in EFFECTS_COUNTS)
+    for key in EFFECTS_ESTIMATES:
+        value = row.get(key)
+        out[key] = WITHHELD if withheld and value is not None else value
+    return out

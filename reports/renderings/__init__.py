@@ -38,6 +38,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "pdf": ("application/pdf", "pdf"),
 }
 TREND_WEEKS = 12
+NUMBER_FORMATS = {"rate": "0.0%", "ratio": "0.00"}  # how XLSX shows each kind of estimate
 
 
 def filename(version: ReportVersion, fmt: str) -> str:
@@ -251,6 +252,7 @@ def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[
         "reasons_table": by_key["ineligibility_reasons"],
         "referrals_table": by_key["referrals"],
         "reoffending_table": by_key["reoffending"],
+        "effects_table": by_key["effects"],
         "disproportionality_tables": [t for t in tables if t.key.startswith("disproportionality")],
         "has_disproportionality": bool((version.extra or {}).get("disproportionality")),
         "activity_chart": _activity_chart(version, boroughs),
@@ -287,6 +289,8 @@ def render_csv(version: ReportVersion) -> bytes:
     for table in report_tables(version.data, version.extra):
         writer.writerow([])
         writer.writerow([table.title])
+        if table.caveat:
+            writer.writerow([table.caveat])
         if not table.rows:
             writer.writerow([table.empty_text])
             continue
@@ -317,17 +321,19 @@ def render_xlsx(version: ReportVersion) -> bytes:
         sheet = book.create_sheet(_sheet_title(table))
         sheet.append([table.title])
         sheet["A1"].font = bold
+        if table.caveat:
+            sheet.append([table.caveat])
         if not table.rows:
             sheet.append([table.empty_text])
             continue
         sheet.append([c.label for c in table.columns])
-        for cell in sheet[2]:
+        for cell in sheet[sheet.max_row]:
             cell.font = bold
         for row in table.rows:
             sheet.append([cell.value for cell in row])
             for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
-                if column.kind == "rate" and isinstance(cell.value, float):
-                    cell.number_format = "0.0%"
+                if column.kind in NUMBER_FORMATS and isinstance(cell.value, float):
+                    cell.number_format = NUMBER_FORMATS[column.kind]
         for index, column in enumerate(table.columns, start=1):
             letter = sheet.cell(row=2, column=index).column_letter
             sheet.column_dimensions[letter].width = max(12, len(column.label) + 2)
@@ -342,6 +348,7 @@ def _sheet_title(table: Table) -> str:
         "ineligibility_reasons": "Ineligibility reasons",
         "referrals": "Referrals",
         "reoffending": "Reoffending",
+        "effects": "Diverted compared",
         "disproportionality_ethnicity_group": "By ethnic group",
         "disproportionality_gender": "By gender",
         "disproportionality_age_band": "By age band",

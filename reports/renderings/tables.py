@@ -25,6 +25,12 @@ REASON_LABELS: dict[str, str] = {
 REASON_ORDER = list(REASON_LABELS)
 
 GROUP_LABELS = {"diverted": "Diverted", "comparison": "Comparison"}
+ESTIMATE_KINDS = ("rate", "ratio")
+
+EFFECTS_CAVEAT = (
+    "This compares people who were diverted with people who were not, who may differ in "
+    "other ways: it is not proof that diversion caused the difference."
+)
 
 DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("ethnicity_group", "By ethnic group"),
@@ -38,7 +44,7 @@ GENDER_LABELS = {"male": "Male", "female": "Female", "other": "Other", "not_stat
 class Column:
     key: str
     label: str
-    kind: str = "count"  # "text", "count" or "rate"
+    kind: str = "count"  # "text", "count", "rate" (a proportion) or "ratio"
 
     @property
     def numeric(self) -> bool:
@@ -69,6 +75,8 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     note: str = ""
     empty_text: str = "No data"
+    # Said before the figures in every rendering, not only beside them on the page.
+    caveat: str = ""
 
 
 def format_cell(value: Any, kind: str) -> str:
@@ -76,11 +84,14 @@ def format_cell(value: Any, kind: str) -> str:
     if kind == "text":
         return "" if value is None else str(value)
     if value is None:
-        return "Not applicable" if kind == "rate" else ""
+        return "Not applicable" if kind in ESTIMATE_KINDS else ""
     if value in (SUPPRESSED, WITHHELD):
         return "Withheld" if value == WITHHELD else SUPPRESSED
     if kind == "rate":
-        return f"{float(value) * 100:.1f}%"
+        text = f"{float(value) * 100:.1f}%"
+        return "0.0%" if text == "-0.0%" else text  # a tiny negative difference is no change
+    if kind == "ratio":
+        return f"{float(value):.2f}"
     return f"{int(value):,}"
 
 
@@ -89,7 +100,7 @@ def csv_value(cell: Cell) -> str:
     value = cell.value
     if value is None:
         return ""
-    if cell.kind == "rate" and isinstance(value, int | float):
+    if cell.kind in ESTIMATE_KINDS and isinstance(value, int | float):
         return f"{float(value):.4f}"
     return str(value)
 
@@ -244,6 +255,49 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
     )
 
 
+def effects_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Table:
+    columns = [
+        Column("borough", "Borough", "text"),
+        Column("months", "Months followed", "text"),
+        Column("diverted_size", "Diverted: people"),
+        Column("diverted_reoffenders", "Diverted: reoffenders"),
+        Column("comparison_size", "Comparison: people"),
+        Column("comparison_reoffenders", "Comparison: reoffenders"),
+        Column("risk_difference", "Difference in reoffending rate", "rate"),
+        Column("rd_low", "Difference: lower 95% limit", "rate"),
+        Column("rd_high", "Difference: upper 95% limit", "rate"),
+        Column("relative_risk", "Relative risk", "ratio"),
+        Column("rr_low", "Relative risk: lower 95% limit", "ratio"),
+        Column("rr_high", "Relative risk: upper 95% limit", "ratio"),
+    ]
+    rows = sorted(
+        data.get("effects", []),
+        key=lambda r: (r["months"], *_borough_sort(boroughs)(r)),
+    )
+    return Table(
+        "effects",
+        "Diverted compared with not diverted",
+        columns,
+        _rows(
+            columns,
+            map(suppression.suppress_effects_row, rows),
+            {
+                "borough": lambda r: boroughs.get(r["borough"], r["borough"]),
+                "months": lambda r: str(r["months"]),
+            },
+        ),
+        note=(
+            "Every cohort followed for long enough, added together, by the borough of each "
+            "person's first qualifying encounter. The difference is the diverted group's "
+            "reoffending rate minus the comparison group's; the relative risk is the one "
+            "divided by the other, and is not applicable when either group has no reoffender. "
+            "Estimates are withheld when any of the four counts is fewer than 5."
+        ),
+        empty_text="No borough has both diverted and comparison people followed for long enough.",
+        caveat=EFFECTS_CAVEAT,
+    )
+
+
 def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
     """One table per dimension (ethnic group, gender, age band), from ``extra``."""
     rows = list((extra or {}).get("disproportionality") or [])
@@ -279,7 +333,9 @@ def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
 def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> list[Table]:
     """Return every section of a report as a suppressed table, in reading order."""
     codes = [
-        r["borough"] for key in ("activity", "referrals", "reoffending") for r in data.get(key, [])
+        r["borough"]
+        for key in ("activity", "referrals", "reoffending", "effects")
+        for r in data.get(key, [])
     ]
     boroughs = borough_labels(codes)
     return [
@@ -287,5 +343,6 @@ def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> l
         reasons_table(data),
         referrals_table(data, boroughs),
         reoffending_table(data, boroughs),
+        effects_table(data, boroughs),
         *disproportionality_tables(extra),
     ]

@@ -99,6 +99,7 @@ def test_xlsx_has_a_cover_and_a_suppressed_sheet_per_section():
         "Ineligibility reasons",
         "Referrals",
         "Reoffending",
+        "Diverted compared",
         "By ethnic group",
         "By gender",
         "By age band",
