@@ -330,6 +330,17 @@ def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     return render(request, "diversion/encounter_detail.html", _detail_context(encounter))
 
 
+ANSWER_MESSAGES = {
+    Decision.DIVERTED: "Diversion accepted. Now arrange the referral.",
+    Decision.DECLINED: "Recorded that the person declined diversion",
+}
+ANSWER_OVERRULED = (
+    "Diversion cannot go ahead. Since it was offered, the person's record has changed (for "
+    "example, they have been diverted at another encounter), so this encounter was judged "
+    "again. The decision and its reasons are below."
+)
+
+
 @require_POST
 @officer_required
 def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
@@ -338,7 +349,7 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.encounter_answer(
+            encounter = services.encounter_answer(
                 encounter=encounter, accepted=form.cleaned_data["accepted"], by=request.user
             )
         except ValidationError as error:
@@ -346,13 +357,11 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
             messages.info(request, " ".join(error.messages))
             return redirect(encounter)
         else:
-            accepted = form.cleaned_data["accepted"]
-            messages.success(
-                request,
-                "Diversion accepted. Now arrange the referral."
-                if accepted
-                else "Recorded that the person declined diversion",
-            )
+            # The decision, not the answer: judged again, the answer may no longer divert.
+            if encounter.decision in ANSWER_MESSAGES:
+                messages.success(request, ANSWER_MESSAGES[encounter.decision])
+            else:
+                messages.info(request, ANSWER_OVERRULED)
             return redirect(encounter)
     context = _detail_context(encounter, answer_form=form)
     return render(request, "diversion/encounter_detail.html", context)
