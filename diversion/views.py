@@ -334,10 +334,11 @@ ANSWER_MESSAGES = {
     Decision.DIVERTED: "Diversion accepted. Now arrange the referral.",
     Decision.DECLINED: "Recorded that the person declined diversion",
 }
+# Shown when the answer's re-check overrules the offer, most often because the person was
+# diverted at another encounter while this one awaited its answer.
 ANSWER_OVERRULED = (
-    "Diversion cannot go ahead. Since it was offered, the person's record has changed (for "
-    "example, they have been diverted at another encounter), so this encounter was judged "
-    "again. The decision and its reasons are below."
+    "Diversion cannot go ahead. The encounter was checked again when you recorded the answer, "
+    "and diversion can no longer be offered. See the decision below."
 )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from boroughs.models import Borough
 from diversion import services
+from diversion.facts import encounter_facts
 from diversion.models import Encounter, Person, Referral
 from tests.conftest import make_user
 from tests.diversion.factories import PersonFactory, pilot_borough
@@ -57,6 +58,28 @@ def decisions(person: Person) -> list[str]:
 
 def codes(encounter: Encounter) -> list[str]:
     return list(encounter.reasons.order_by("position").values_list("code", flat=True))
+
+
+def test_encounter_facts_read_the_person_and_borough_and_sort_the_diversions(pilot, person):
+    facts = encounter_facts(
+        person=person,
+        borough=pilot,
+        encounter_date=date(2024, 5, 1),
+        substance="cannabis_resin",
+        quantity_grams=Decimal("2"),
+        exclusions=iter(["other_offence"]),
+        diversion_dates=[date(2024, 1, 2), date(2023, 6, 1)],
+        accepted=None,
+    )
+
+    assert facts.date_of_birth == date(2003, 1, 1)
+    assert (facts.borough_role, facts.pilot_start, facts.pilot_end) == (
+        "pilot",
+        date(2022, 1, 1),
+        None,
+    )
+    assert facts.previous_diversion_dates == (date(2023, 6, 1), date(2024, 1, 2))
+    assert facts.exclusions == ("other_offence",)
 
 
 # --- one officer, one answer after another ---------------------------------------------------
