@@ -35,6 +35,7 @@ from diversion.choices import (
     ReoffenceSource,
     Substance,
 )
+from diversion.facts import encounter_facts
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -451,16 +452,14 @@ def _encounter(
     occurred_at = midnight + timedelta(minutes=minutes)
     accepted = rng.random() < 0.8
     policy_id, rule = setting.policy_for(day)
-    facts = eligibility.Facts(
-        date_of_birth=person.date_of_birth,
+    facts = encounter_facts(
+        person=person,
+        borough=borough,
         encounter_date=day,
         substance=substance,
         quantity_grams=quantity,
         exclusions=exclusions,
-        previous_diversion_dates=tuple(diversions),
-        borough_role=borough.role,
-        pilot_start=borough.pilot_start,
-        pilot_end=borough.pilot_end,
+        diversion_dates=diversions,
         accepted=accepted,
     )
     assessment = eligibility.assess(facts, rule)

@@ -33,6 +33,7 @@ from diversion.choices import (
     Gender,
     Substance,
 )
+from diversion.facts import encounter_facts
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -604,16 +605,14 @@ def _judge(
     )
     for row in good:
         policy, rule = lookups.policies.in_force(row.encounter_date)
-        facts = eligibility.Facts(
-            date_of_birth=row.date_of_birth,
+        facts = encounter_facts(
+            person=row,
+            borough=row.borough,
             encounter_date=row.encounter_date,
             substance=row.substance,
             quantity_grams=row.quantity,
             exclusions=row.exclusions,
-            previous_diversion_dates=tuple(diverted_on[row.person_ref]),
-            borough_role=row.borough.role,
-            pilot_start=row.borough.pilot_start,
-            pilot_end=row.borough.pilot_end,
+            diversion_dates=diverted_on[row.person_ref],
             accepted=row.accepted,
         )
         assessment = eligibility.assess(facts, rule)

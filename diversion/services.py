@@ -19,6 +19,7 @@ from simple_history.utils import bulk_update_with_history
 from boroughs.models import Borough
 from diversion import eligibility
 from diversion.choices import Decision, EncounterSource, Gender, ReferralStatus, ReoffenceSource
+from diversion.facts import encounter_facts
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -98,11 +99,25 @@ def person_create(
 def previous_diversion_dates(
     *, person: Person, exclude: Encounter | None = None
 ) -> tuple[date, ...]:
-    """Return the dates of the person's encounters decided diverted."""
+    """Return the dates of the person's other encounters decided diverted.
+
+    Call it with the person locked (`person_lock`), or a diversion committed a moment later by
+    another officer would be missed and the 12-month rule could be broken twice over.
+    """
     qs = Encounter.objects.filter(person=person, decision=Decision.DIVERTED)
     if exclude is not None and exclude.pk:
         qs = qs.exclude(pk=exclude.pk)
-    return tuple(qs.values_list("encounter_date", flat=True))
+    return tuple(qs.order_by("encounter_date").values_list("encounter_date", flat=True))
+
+
+def person_lock(*, person_id: int) -> Person:
+    """Lock a person's row until the transaction ends, so their decisions are made one at a time.
+
+    Every decision that reads the person's diversions (recording an encounter, recording an
+    answer) takes this lock first, so each one sees the diversions the others committed. Take
+    it before locking any of the person's encounters, so two decisions never wait on each other.
+    """
+    return Person.objects.select_for_update().get(pk=person_id)
 
 
 def reason_rows(encounter_id: int, codes: Iterable[str]) -> list[EncounterReason]:
@@ -131,6 +146,66 @@ def _factors(exclusions: Sequence[ExclusionFactor | str]) -> list[ExclusionFacto
     return [found[code] for code in dict.fromkeys(codes)]
 
 
+def _encounter_errors(
+    *,
+    person: Person,
+    borough: Borough,
+    encounter_date: date,
+    occurred_at: datetime | None,
+    quantity_grams: Decimal,
+) -> dict[str, str]:
+    """Check an encounter's input before it is judged; return plain-English errors by field."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if encounter_date > today:
+        errors["encounter_date"] = "The date of the encounter must be today or in the past"
+    if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
+        errors["occurred_at"] = "The time of the encounter must be now or in the past"
+    if borough.role == Borough.Role.NONE:
+        errors["borough"] = (
+            f"{borough.name} is not taking part in the diversion pilot, "
+            "so encounters cannot be recorded there"
+        )
+    if quantity_grams is None or quantity_grams <= 0:
+        errors["quantity_grams"] = "The amount must be more than 0 grams"
+    elif quantity_grams != quantity_grams.quantize(Decimal("0.001")):
+        errors["quantity_grams"] = "The amount must have no more than 3 decimal places"
+    if person.date_of_birth >= encounter_date:
+        errors["encounter_date"] = "The date of the encounter must be after the date of birth"
+    return errors
+
+
+def _apply(
+    encounter: Encounter,
+    assessment: eligibility.Assessment,
+    *,
+    accepted: bool | None,
+    now: datetime,
+) -> None:
+    """Copy a judgement onto the encounter, keeping the answer only where diversion was offered."""
+    answered = accepted is not None and assessment.offered
+    encounter.decision = assessment.decision.value
+    encounter.age_at_encounter = assessment.age
+    encounter.accepted = accepted if answered else None
+    encounter.answered_at = now if answered else None
+
+
+def _decision_store(
+    *,
+    encounter: Encounter,
+    reasons: Sequence[str],
+    by: AbstractBaseUser | None,
+    change_reason: str = "",
+) -> None:
+    """Save a judged encounter with its reasons, and open the referral if it was diverted."""
+    encounter.full_clean()
+    _audit(encounter, by, change_reason)
+    encounter.save()
+    EncounterReason.objects.bulk_create(reason_rows(encounter.pk, reasons))
+    if encounter.decision == Decision.DIVERTED:
+        _referral_open(encounter=encounter, by=by)
+
+
 def encounter_record(
     *,
     officer: AbstractBaseUser | None,
@@ -150,43 +225,21 @@ def encounter_record(
     """Judge an encounter with the policy in force on its date and store the decision.
 
     The decision, its reasons, the policy version and the officer are stored together and never
-    recomputed. A diverted encounter gets its referral at once.
+    recomputed. A diverted encounter gets its referral at once. The person is locked while the
+    encounter is judged and stored, so a diversion another officer records for them at the same
+    moment is counted (SPEC §3's 12-month rule) rather than missed.
     """
-    errors: dict[str, str] = {}
-    today = timezone.localdate()
-    if encounter_date > today:
-        errors["encounter_date"] = "The date of the encounter must be today or in the past"
-    if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
-        errors["occurred_at"] = "The time of the encounter must be now or in the past"
-    if borough.role == Borough.Role.NONE:
-        errors["borough"] = (
-            f"{borough.name} is not taking part in the diversion pilot, "
-            "so encounters cannot be recorded there"
-        )
-    if quantity_grams is None or quantity_grams <= 0:
-        errors["quantity_grams"] = "The amount must be more than 0 grams"
-    elif quantity_grams != quantity_grams.quantize(Decimal("0.001")):
-        errors["quantity_grams"] = "The amount must have no more than 3 decimal places"
-    if person.date_of_birth >= encounter_date:
-        errors["encounter_date"] = "The date of the encounter must be after the date of birth"
+    errors = _encounter_errors(
+        person=person,
+        borough=borough,
+        encounter_date=encounter_date,
+        occurred_at=occurred_at,
+        quantity_grams=quantity_grams,
+    )
     if errors:
         raise ValidationError(errors)
     factors = _factors(exclusions)
     policy = policy_model_in_force(encounter_date)
-    facts = eligibility.Facts(
-        date_of_birth=person.date_of_birth,
-        encounter_date=encounter_date,
-        substance=substance,
-        quantity_grams=quantity_grams,
-        exclusions=tuple(f.code for f in factors),
-        previous_diversion_dates=previous_diversion_dates(person=person),
-        borough_role=borough.role,
-        pilot_start=borough.pilot_start,
-        pilot_end=borough.pilot_end,
-        accepted=accepted,
-    )
-    assessment = eligibility.assess(facts, as_rule(policy))
-    now = timezone.now()
     encounter = Encounter(
         encounter_ref=encounter_ref or new_reference("ENC"),
         person=person,
@@ -197,50 +250,100 @@ def encounter_record(
         substance=substance,
         quantity_grams=quantity_grams,
         otherwise_disposal=otherwise_disposal,
-        decision=assessment.decision.value,
-        accepted=accepted
-        if assessment.decision in (Decision.DIVERTED, Decision.DECLINED)
-        else None,
-        age_at_encounter=assessment.age,
         policy=policy,
         officer=officer,
         source=source,
-        decided_at=now,
-        answered_at=now if accepted is not None and assessment.offered else None,
+        decided_at=timezone.now(),
     )
-    encounter.full_clean()
-    _audit(encounter, officer)
     with transaction.atomic():
-        encounter.save()
-        EncounterReason.objects.bulk_create(reason_rows(encounter.pk, assessment.reasons))
+        locked = person_lock(person_id=person.pk)
+        facts = encounter_facts(
+            person=locked,
+            borough=borough,
+            encounter_date=encounter_date,
+            substance=substance,
+            quantity_grams=quantity_grams,
+            exclusions=(factor.code for factor in factors),
+            diversion_dates=previous_diversion_dates(person=locked),
+            accepted=accepted,
+        )
+        assessment = eligibility.assess(facts, as_rule(policy))
+        _apply(encounter, assessment, accepted=accepted, now=encounter.decided_at)
+        _decision_store(encounter=encounter, reasons=assessment.reasons, by=officer)
         EncounterExclusion.objects.bulk_create(
             exclusion_rows(encounter.pk, (factor.pk for factor in factors))
         )
-        if encounter.decision == Decision.DIVERTED:
-            _referral_open(encounter=encounter, by=officer)
     return encounter
+
+
+ANSWER_RECORDED = "Recorded the person's answer to the offer of diversion"
+
+
+def _offered_encounter(*, pk: int) -> Encounter:
+    """Lock an encounter awaiting its answer; refuse one already answered or never offered."""
+    encounter = (
+        Encounter.objects.select_for_update(of=("self",))
+        .select_related("person", "borough", "policy")
+        .get(pk=pk)
+    )
+    if encounter.decision in (Decision.DIVERTED, Decision.DECLINED):
+        raise ValidationError("The person's answer has already been recorded for this encounter")
+    if encounter.decision != Decision.OFFERED:
+        raise ValidationError("Diversion was not offered at this encounter")
+    return encounter
+
+
+def _stored_facts(encounter: Encounter, *, accepted: bool) -> eligibility.Facts:
+    """Gather a stored encounter's facts again, with the person's diversions as they are now."""
+    codes = encounter.exclusion_links.order_by("position").values_list("factor__code", flat=True)
+    return encounter_facts(
+        person=encounter.person,
+        borough=encounter.borough,
+        encounter_date=encounter.encounter_date,
+        substance=encounter.substance,
+        quantity_grams=encounter.quantity_grams,
+        exclusions=codes,
+        diversion_dates=previous_diversion_dates(person=encounter.person, exclude=encounter),
+        accepted=accepted,
+    )
+
+
+def _answer_change_reason(assessment: eligibility.Assessment, *, accepted: bool) -> str:
+    """Say in the history what the answer was and, if the rule overruled it, what it decided."""
+    if assessment.offered:
+        return ANSWER_RECORDED
+    answer = "yes" if accepted else "no"
+    because = f" ({', '.join(assessment.reasons)})" if assessment.reasons else ""
+    return f"Answer {answer} recorded; judged again, now {assessment.decision}{because}"[:100]
 
 
 def encounter_answer(
     *, encounter: Encounter, accepted: bool, by: AbstractBaseUser | None
 ) -> Encounter:
-    """Record whether the person accepted the diversion they were offered."""
+    """Record the person's answer, judging the encounter again as its decision becomes final.
+
+    The offer was judged against the diversions stored when it was made; another encounter of
+    the same person may have been diverted since (two encounters logged before either was
+    answered). So, with the person locked, the rule runs again on the stored facts, the policy
+    that judged the offer and the person's diversions as they are now. If it no longer offers
+    diversion (say a diversion now lies in the 12-month window), that decision is stored with its
+    reasons, whatever the answer, and no referral opens. The returned encounter says which.
+    """
     with transaction.atomic():
-        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
-        if encounter.decision != Decision.OFFERED:
-            raise ValidationError(
-                "The person's answer has already been recorded for this encounter"
-                if encounter.decision in (Decision.DIVERTED, Decision.DECLINED)
-                else "Diversion was not offered at this encounter"
-            )
-        encounter.accepted = accepted
-        encounter.decision = Decision.DIVERTED if accepted else Decision.DECLINED
-        encounter.answered_at = timezone.now()
-        encounter.full_clean()
-        _audit(encounter, by, "Recorded the person's answer to the offer of diversion")
-        encounter.save()
-        if accepted:
-            _referral_open(encounter=encounter, by=by)
+        person_lock(person_id=encounter.person_id)
+        encounter = _offered_encounter(pk=encounter.pk)
+        facts = _stored_facts(encounter, accepted=accepted)
+        assessment = eligibility.assess(facts, as_rule(encounter.policy))
+        now = timezone.now()
+        _apply(encounter, assessment, accepted=accepted, now=now)
+        # The officer did answer, even where the rule overruled the answer.
+        encounter.answered_at = now
+        _decision_store(
+            encounter=encounter,
+            reasons=assessment.reasons,
+            by=by,
+            change_reason=_answer_change_reason(assessment, accepted=accepted),
+        )
     return encounter
 
 

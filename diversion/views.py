@@ -330,6 +330,18 @@ def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     return render(request, "diversion/encounter_detail.html", _detail_context(encounter))
 
 
+ANSWER_MESSAGES = {
+    Decision.DIVERTED: "Diversion accepted. Now arrange the referral.",
+    Decision.DECLINED: "Recorded that the person declined diversion",
+}
+# Shown when the answer's re-check overrules the offer, most often because the person was
+# diverted at another encounter while this one awaited its answer.
+ANSWER_OVERRULED = (
+    "Diversion cannot go ahead. The encounter was checked again when you recorded the answer, "
+    "and diversion can no longer be offered. See the decision below."
+)
+
+
 @require_POST
 @officer_required
 def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
@@ -338,7 +350,7 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.encounter_answer(
+            encounter = services.encounter_answer(
                 encounter=encounter, accepted=form.cleaned_data["accepted"], by=request.user
             )
         except ValidationError as error:
@@ -346,13 +358,11 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
             messages.info(request, " ".join(error.messages))
             return redirect(encounter)
         else:
-            accepted = form.cleaned_data["accepted"]
-            messages.success(
-                request,
-                "Diversion accepted. Now arrange the referral."
-                if accepted
-                else "Recorded that the person declined diversion",
-            )
+            # The decision, not the answer: judged again, the answer may no longer divert.
+            if encounter.decision in ANSWER_MESSAGES:
+                messages.success(request, ANSWER_MESSAGES[encounter.decision])
+            else:
+                messages.info(request, ANSWER_OVERRULED)
             return redirect(encounter)
     context = _detail_context(encounter, answer_form=form)
     return render(request, "diversion/encounter_detail.html", context)
