@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from django.db import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -13,8 +14,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # What every task shares: retry with back-off when the database or broker is briefly away
-# (a restart, a dropped connection), never on a bug; acknowledge only once done.
-RETRY_ON = (OperationalError, ConnectionError)
+# (a restart, a dropped connection), never on a bug; acknowledge only once done, and give the
+# task back to the queue if the process running it is killed.
+RETRY_ON = (OperationalError, ConnectionError, RedisConnectionError)
 RETRYING_TASK = {
     "autoretry_for": RETRY_ON,
     "retry_backoff": True,
@@ -22,4 +24,5 @@ RETRYING_TASK = {
     "retry_jitter": True,
     "retry_kwargs": {"max_retries": 5},
     "acks_late": True,
+    "reject_on_worker_lost": True,
 }
