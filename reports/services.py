@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from redis import Redis, RedisError
-from redis.exceptions import LockError, LockNotOwnedError
+from redis.exceptions import LockError
 from redis.lock import Lock as RedisLock
 
 from config.celery_app import RETRY_ON
@@ -138,7 +138,7 @@ class WeekLock:
             return True
         try:
             return self._lock.extend(self.ttl, replace_ttl=True)
-        except LockNotOwnedError:
+        except LockError:  # not ours any more, or already released
             return False
 
     def check(self) -> None:
