@@ -44,7 +44,7 @@ class ReportBuildBusy(RuntimeError):
 
 
 class WeekBusy(ReportBuildBusy):
-    """Another live build holds the week's lock; this one should be tried again later."""
+    """Another build holds the week's lock; this one should be tried again later, not wait."""
 
     def __init__(self, *, week: str, job_id: int | None, holder: str | None) -> None:
         super().__init__(f"Another build of {week} is running")

@@ -185,3 +185,20 @@ def test_without_redis_the_lock_never_blocks(settings):
         second.check()
         assert first.renew() and second.renew()
     assert week_lock_holder(WEEK) is None
+
+
+def test_the_job_page_shows_the_step_a_build_is_on_and_why_a_job_waits(client, analyst):
+    running = ReportBuildJob.objects.create(
+        week=WEEK, status=JobStatus.RUNNING, step="Gathering the figures"
+    )
+    waiting = ReportBuildJob.objects.create(
+        week=WEEK, message=f"Waiting for another build of {WEEK} to finish."
+    )
+    client.force_login(analyst)
+
+    running_page = client.get(f"/reports/jobs/{running.pk}/").content.decode()
+    waiting_page = client.get(f"/reports/jobs/{waiting.pk}/").content.decode()
+
+    assert "Current step: Gathering the figures" in running_page
+    assert "Current step" not in waiting_page
+    assert f"Waiting for another build of {WEEK} to finish." in waiting_page
