@@ -4,7 +4,6 @@ import os
 
 from celery import Celery
 from django.db import OperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -16,7 +15,7 @@ app.autodiscover_tasks()
 # What every task shares: retry with back-off when the database or broker is briefly away
 # (a restart, a dropped connection), never on a bug; acknowledge only once done, and give the
 # task back to the queue if the process running it is killed.
-RETRY_ON = (OperationalError, ConnectionError, RedisConnectionError)
+RETRY_ON = (OperationalError, ConnectionError)
 RETRYING_TASK = {
     "autoretry_for": RETRY_ON,
     "retry_backoff": True,

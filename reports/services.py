@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from redis import Redis, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
 from redis.lock import Lock as RedisLock
 
@@ -37,6 +38,8 @@ LOCK_PREFIX = "reports:build-lock:"
 DIRECT_WAIT = 30 * 60
 # A job whose worker died this many times is not tried again: it may be what kills them.
 MAX_ATTEMPTS = 3
+# The week lock lives in Redis: a dropped Redis connection is retried like a dropped database.
+RETRY_BUILD_ON = (*RETRY_ON, RedisConnectionError)
 
 
 class ReportBuildBusy(RuntimeError):
@@ -387,7 +390,7 @@ def _job_failed(*, job: ReportBuildJob, exc: Exception) -> None:
     logger.exception("Building the report for %s failed", job.week)
     message = (
         "The database or queue was not available; the build will be tried again."
-        if isinstance(exc, RETRY_ON)
+        if isinstance(exc, RETRY_BUILD_ON)
         else f"The report could not be built: {exc}"
     )
     try:

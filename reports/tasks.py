@@ -16,6 +16,7 @@ from reports import services
 
 SOFT_TIME_LIMIT = 25 * 60
 TIME_LIMIT = 30 * 60
+BUILD_TASK = {**RETRYING_TASK, "autoretry_for": services.RETRY_BUILD_ON}
 
 
 def _later(task: Task, busy: services.WeekBusy) -> None:
@@ -30,7 +31,7 @@ def _later(task: Task, busy: services.WeekBusy) -> None:
     name="reports.tasks.report_build_task",
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=TIME_LIMIT,
-    **RETRYING_TASK,
+    **BUILD_TASK,
 )
 def report_build_task(self: Task, job_id: int) -> int | None:
     """Run the build job ``job_id``; return the id of the version it produced."""
@@ -47,7 +48,7 @@ def report_build_task(self: Task, job_id: int) -> int | None:
     name="reports.tasks.report_build_scheduled_task",
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=TIME_LIMIT,
-    **RETRYING_TASK,
+    **BUILD_TASK,
 )
 def report_build_scheduled_task(self: Task) -> int | None:
     """Build the report for the ISO week just ended (Europe/London), as the schedule."""

@@ -305,3 +305,16 @@ def test_a_build_whose_whole_worker_is_killed_is_run_again_by_the_next_worker(
         _assert_both_weeks_build_promptly(analyst, worker)
     finally:
         _forget_unacked(job.pk)
+
+
+@pytest.mark.parametrize("task", [report_build_task, report_build_scheduled_task])
+def test_build_tasks_go_back_to_the_queue_if_their_worker_dies(task):
+    """Acknowledged only when done, and requeued when the process running them is killed."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    assert task.acks_late is True
+    assert task.reject_on_worker_lost is True
+    assert RedisConnectionError in task.autoretry_for, "the week lock lives in Redis"
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert timeout > task.time_limit, "else Redis hands a slow build to a second worker"
