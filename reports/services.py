@@ -189,7 +189,10 @@ def week_lock_holder(week: str) -> str | None:
     if not settings.REDIS_URL:
         return None
     value = _redis().get(LOCK_PREFIX + week)
-    return value.decode().split(":", 1)[0] if value else None
+    if not value:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return text.split(":", 1)[0]
 
 
 def _latest(week: str) -> ReportVersion | None:

@@ -16,7 +16,7 @@ from reports import services
 
 SOFT_TIME_LIMIT = 25 * 60
 TIME_LIMIT = 30 * 60
-BUILD_TASK = {**RETRYING_TASK, "autoretry_for": services.RETRY_BUILD_ON}
+BUILD_TASK: dict[str, Any] = {**RETRYING_TASK, "autoretry_for": services.RETRY_BUILD_ON}
 
 
 def _later(task: Task, busy: services.WeekBusy) -> None:
