@@ -13,7 +13,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # What every task shares: retry with back-off when the database or broker is briefly away
-# (a restart, a dropped connection), never on a bug; acknowledge only once done.
+# (a restart, a dropped connection), never on a bug; acknowledge only once done, and give the
+# task back to the queue if the process running it is killed.
 RETRY_ON = (OperationalError, ConnectionError)
 RETRYING_TASK = {
     "autoretry_for": RETRY_ON,
@@ -22,4 +23,5 @@ RETRYING_TASK = {
     "retry_jitter": True,
     "retry_kwargs": {"max_retries": 5},
     "acks_late": True,
+    "reject_on_worker_lost": True,
 }

@@ -77,8 +77,20 @@ class ReportBuildJob(models.Model):
         ReportVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
     message = models.TextField(blank=True)
+    step = models.CharField(
+        max_length=60, blank=True, help_text="What a running build is doing, for the job page"
+    )
+    worker = models.CharField(
+        max_length=200, blank=True, help_text="Host and process id of the last worker to run it"
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker has started it"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the running build last said it was alive"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

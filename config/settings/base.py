@@ -126,6 +126,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that dies mid-task must not lose it: acknowledge only when done, give a task back to
+# the queue when its pool process is killed, and take one task at a time per process so a long
+# build never holds another week's build behind it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged task to another worker after this long, so it must exceed the
+# longest a task may be held: the 30-minute hard time limit and the longest retry countdown
+# (10 minutes). Shorter would run slow builds twice; longer delays recovery when a whole worker
+# is killed, which is why a starting worker also sends again any build left running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=45 * 60)
+}
+# A build's week lock lapses this many seconds after its worker stops renewing it.
+REPORT_BUILD_LOCK_TTL = env.int("REPORT_BUILD_LOCK_TTL", default=120)
 CELERY_BEAT_SCHEDULE = {
     # Monday 06:00 Europe/London: build the report for the ISO week just ended.
     "weekly-report": {

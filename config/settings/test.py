@@ -15,3 +15,5 @@ STORAGES = {
 # Serve static files straight from the source folders; there is no collectstatic here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Test-only: seconds a report build sleeps at each step, so a test can kill a worker mid-build.
+REPORT_BUILD_TEST_STEP_DELAY = env.float("REPORT_BUILD_TEST_STEP_DELAY", default=0)  # noqa: F405

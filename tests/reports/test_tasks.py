@@ -1,5 +1,7 @@
 """Celery tasks for the weekly report, and a real worker building one end to end."""
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from reports.models import JobStatus, ReportBuildJob, ReportVersion
-from reports.services import report_build_enqueue
+from reports.services import RESTARTED, _redis, report_build_enqueue, week_lock_holder
 from reports.tasks import report_build_scheduled_task, report_build_task
 from tests.reports.factories import meet, person
 
@@ -73,43 +75,88 @@ def _worker_env() -> dict[str, str]:
     }
 
 
+class Worker:
+    """A real `celery -A config worker` process on the test database, stopped by its pidfile."""
+
+    def __init__(self, folder: Path, name: str, pool: str, extra_env: dict[str, str]) -> None:
+        self.pidfile = folder / f"{name}.pid"
+        self.log = folder / f"{name}.log"
+        self._log = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--pool={pool}",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                f"--pidfile={self.pidfile}",
+                f"--hostname={name}-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env={**_worker_env(), **extra_env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        """Return the main worker process's id, from its pidfile (not the wrapper's)."""
+        deadline = time.monotonic() + 60
+        while not (self.pidfile.exists() and self.pidfile.read_text().strip()):
+            assert time.monotonic() < deadline, f"the worker never started\n{self.text()}"
+            time.sleep(0.2)
+        return int(self.pidfile.read_text())
+
+    def text(self) -> str:
+        self._log.flush()
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        pid = int(self.pidfile.read_text()) if self.pidfile.exists() else self.process.pid
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def _needs_worker_stack() -> None:
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL to run a real Celery worker")
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path):
     """Start a real `celery -A config worker` on the test database; stop it afterwards."""
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL to run a real Celery worker")
-    pidfile = tmp_path / "worker.pid"
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            f"--pidfile={pidfile}",
-            f"--hostname=test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=_worker_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process, tmp_path / "worker.log"
-    pid = int(pidfile.read_text()) if pidfile.exists() else process.pid
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    _needs_worker_stack()
+    worker = Worker(tmp_path, "test", "solo", {})
+    yield worker.process, worker.log
+    worker.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start real prefork workers (one pool process each) with slow builds; stop them after."""
+    _needs_worker_stack()
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        extra = {"REPORT_BUILD_TEST_STEP_DELAY": "1.5", "REPORT_BUILD_LOCK_TTL": "3"}
+        started.append(Worker(tmp_path, name, "prefork", extra))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.mark.integration
@@ -145,3 +192,129 @@ def test_real_worker_builds_an_enqueued_report(reference_data, celery_worker_pro
         "not_offered": 0,
         "ineligible": 0,
     }
+
+
+OTHER_WEEK = "2024-W04"
+
+
+def _stage_encounters() -> None:
+    from boroughs.services import borough_configure
+
+    borough_configure(gss_code="E09000023", role="pilot", pilot_start=date(2020, 1, 1))
+    meet(person("X1"), date(2024, 1, 15), "diverted")
+    meet(person("X2"), date(2024, 1, 23), "declined")
+
+
+def _wait_for(job: ReportBuildJob, done, worker: Worker, timeout: float = 90) -> ReportBuildJob:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if done(job):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job.status} ({job.step}): {job.message}\n{worker.text()}")
+
+
+def _finished(job: ReportBuildJob) -> bool:
+    return job.status in (JobStatus.READY, JobStatus.FAILED)
+
+
+def _mid_build(job: ReportBuildJob) -> bool:
+    return job.status == JobStatus.RUNNING and job.step == "Gathering the figures"
+
+
+def _pool_pid(job: ReportBuildJob) -> int:
+    return int(job.worker.rsplit(":", 1)[1])
+
+
+def _assert_rebuilt_once(job: ReportBuildJob, worker: Worker) -> None:
+    assert job.status == JobStatus.READY, f"{job.message}\n{worker.text()}"
+    assert job.attempts == 2
+    assert job.message == RESTARTED
+    assert list(ReportVersion.objects.filter(week=WEEK).values_list("number", flat=True)) == [1]
+    assert job.report.number == 1
+    assert week_lock_holder(WEEK) is None
+
+
+def _assert_both_weeks_build_promptly(analyst, worker: Worker) -> None:
+    """Builds of the same week and of another week now run at once (each takes about 5 s)."""
+    started = time.monotonic()
+    same = report_build_enqueue(week=WEEK, by=analyst)
+    other = report_build_enqueue(week=OTHER_WEEK, by=analyst)
+    same = _wait_for(same, _finished, worker, timeout=40)
+    other = _wait_for(other, _finished, worker, timeout=40)
+    assert time.monotonic() - started < 40
+    assert (same.status, same.report.number) == (JobStatus.READY, 1), "nothing changed"
+    assert same.message == "Nothing had changed, so the latest version was kept."
+    assert other.status == JobStatus.READY and other.report.week == OTHER_WEEK
+
+
+def _forget_unacked(job_id: int) -> None:
+    """Drop the killed worker's unacknowledged message, so no later run redelivers it."""
+    client = _redis()
+    for tag, raw in client.hgetall("unacked").items():
+        payload = json.loads(raw)[0]
+        args = json.loads(base64.b64decode(payload["body"]))[0]
+        if args == [job_id]:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_build_whose_pool_process_is_killed_is_run_again_once(
+    reference_data, start_worker, analyst
+):
+    """Killing the pool process mid-build (say, out of memory) gives the task back to the
+    queue; it runs again once the dead attempt's lock lapses, and nothing else waits."""
+    _stage_encounters()
+    worker = start_worker("pool-killed")
+    job = _wait_for(report_build_enqueue(week=WEEK, by=analyst), _mid_build, worker)
+    assert _pool_pid(job) != worker.pid
+
+    os.kill(_pool_pid(job), signal.SIGKILL)
+    elsewhere = report_build_enqueue(week=OTHER_WEEK, by=analyst)
+
+    _assert_rebuilt_once(_wait_for(job, _finished, worker), worker)
+    assert "WorkerLostError" in worker.text()
+    assert _wait_for(elsewhere, _finished, worker).status == JobStatus.READY
+    _assert_both_weeks_build_promptly(analyst, worker)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_build_whose_whole_worker_is_killed_is_run_again_by_the_next_worker(
+    reference_data, start_worker, analyst
+):
+    """Killing the whole worker leaves its task unacknowledged until the broker's visibility
+    timeout (45 minutes); the next worker to start sends the job again instead."""
+    _stage_encounters()
+    dead = start_worker("killed")
+    job = _wait_for(report_build_enqueue(week=WEEK, by=analyst), _mid_build, dead)
+
+    os.kill(dead.pid, signal.SIGKILL)
+    os.kill(_pool_pid(job), signal.SIGKILL)
+    dead.process.wait(timeout=10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING, "nobody is left to say otherwise"
+
+    try:
+        worker = start_worker("replacement")
+        _assert_rebuilt_once(_wait_for(job, _finished, worker), worker)
+        assert f"Build job {job.pk} was left running" in worker.text()
+        _assert_both_weeks_build_promptly(analyst, worker)
+    finally:
+        _forget_unacked(job.pk)
+
+
+@pytest.mark.parametrize("task", [report_build_task, report_build_scheduled_task])
+def test_build_tasks_go_back_to_the_queue_if_their_worker_dies(task):
+    """Acknowledged only when done, and requeued when the process running them is killed."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    assert task.acks_late is True
+    assert task.reject_on_worker_lost is True
+    assert RedisConnectionError in task.autoretry_for, "the week lock lives in Redis"
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert timeout > task.time_limit, "else Redis hands a slow build to a second worker"
