@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
+from diversion.error_lists import ErrorList
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 
@@ -35,7 +36,15 @@ class ReoffenceImportResult:
 
 
 class ReoffenceImportFailed(ImportFailed):
-    """The file had errors, so nothing was imported; ``errors`` lists every one."""
+    """The file had errors, so nothing was imported.
+
+    ``errors`` lists every one, or only the first ``error_limit`` when the import was given a
+    limit; ``total`` always counts every one.
+    """
+
+    def __init__(self, errors: list[str], *, total: int | None = None) -> None:
+        super().__init__(errors)
+        self.total = len(errors) if total is None else total
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class _Row:
     source_ref: str
 
 
-def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, str]) -> list[_Row]:
+def _read(stream: TextIO, errors: ErrorList, today: date, mentioned: dict[int, str]) -> list[_Row]:
     """Check every row on its own; return the good ones and note every problem.
 
     ``mentioned`` collects every row's person reference, good row or not, so an unknown
@@ -123,16 +132,21 @@ def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, s
 
 
 def reoffences_import(
-    *, stream: TextIO, source_name: str, by: AbstractBaseUser | None = None
+    *,
+    stream: TextIO,
+    source_name: str,
+    by: AbstractBaseUser | None = None,
+    error_limit: int | None = None,
 ) -> ReoffenceImportResult:
     """Import a CSV of reoffence matches, all or nothing.
 
     Raise ``ReoffenceImportFailed`` listing every error (unknown person, bad or future date,
     empty offence type, a source reference already used for a different offence) and import
     nothing if any row is bad. Identical rows, whether already stored or repeated in the file,
-    are counted once and change nothing.
+    are counted once and change nothing. ``error_limit`` keeps only the first errors (by line)
+    in memory, for pages that cannot show millions; the failure still counts them all.
     """
-    errors: list[str] = []
+    errors = ErrorList(key=_line_number, limit=error_limit)
     mentioned: dict[int, str] = {}
     rows = _read(stream, errors, timezone.localdate(), mentioned)
 
@@ -178,7 +192,7 @@ def reoffences_import(
             new[key] = row
 
     if errors:
-        raise ReoffenceImportFailed(sorted(errors, key=_line_number))
+        raise ReoffenceImportFailed(errors.listed(), total=errors.total)
     objects = [
         Reoffence(
             person_id=person_id,
