@@ -1,17 +1,12 @@
 """Celery tasks for the weekly report, and a real worker building one end to end."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from reports.models import JobStatus, ReportBuildJob, ReportVersion
 from reports.services import report_build_enqueue
@@ -21,7 +16,7 @@ from tests.reports.factories import meet, person
 WEEK = "2024-W03"
 
 # `boroughs` (tests/reports/conftest.py): pilot Lewisham and Hackney, comparison Southwark.
-ROOT = Path(__file__).resolve().parents[2]
+# `celery_worker_process` (tests/reports/conftest.py) runs a real worker.
 
 
 def test_beat_schedule_names_the_scheduled_task_on_monday_mornings():
@@ -59,57 +54,6 @@ def test_scheduled_task_builds_the_week_just_ended(boroughs, monkeypatch):
     version = ReportVersion.objects.get(pk=version_id)
     assert version.week == "2024-W03"
     assert version.built_by_schedule
-
-
-def _worker_env() -> dict[str, str]:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{auth}@{host}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-    }
-
-
-@pytest.fixture
-def celery_worker_process(tmp_path):
-    """Start a real `celery -A config worker` on the test database; stop it afterwards."""
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and a PostgreSQL DATABASE_URL to run a real Celery worker")
-    pidfile = tmp_path / "worker.pid"
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            f"--pidfile={pidfile}",
-            f"--hostname=test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=_worker_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process, tmp_path / "worker.log"
-    pid = int(pidfile.read_text()) if pidfile.exists() else process.pid
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
 
 
 @pytest.mark.integration
