@@ -13,6 +13,7 @@ import logging
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.celery_app import RETRY_ON
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 LISTED_ERRORS = 100
+# A job in one of these states has its answer; running it again would only repeat it.
+FINISHED = Q(status=ImportJobStatus.SUCCEEDED) | Q(status=ImportJobStatus.FAILED, error_count__gt=0)
 
 
 def reoffence_import_enqueue(*, upload: UploadedFile, by: AbstractBaseUser) -> ReoffenceImportJob:
@@ -30,7 +33,8 @@ def reoffence_import_enqueue(*, upload: UploadedFile, by: AbstractBaseUser) -> R
 
     The task is sent only once the job row is committed, so the worker always finds it.
     """
-    content = b"".join(upload.chunks())
+    upload.seek(0)
+    content = upload.read()  # one copy, at most MAX_UPLOAD_BYTES: the form has checked
     job = ReoffenceImportJob(
         file_name=(upload.name or "upload.csv")[:255],
         file_size=len(content),
@@ -68,17 +72,18 @@ def _send(job_id: int) -> None:
 def reoffence_import_job_run(*, job_id: int) -> ReoffenceImportJob:
     """Run an import job: running, then imported with its counts, or failed with its errors.
 
-    Safe to run twice: the job row is locked while it runs, a job already imported is left
-    alone, and the import and the job's result are committed together, so a crash in between
-    leaves nothing half done. Re-importing identical rows changes nothing anyway (SPEC §7).
+    Safe to run twice: the job row is locked while it runs, a finished job (imported, or
+    refused for the file's errors) is left alone, and the import and the job's result are
+    committed together, so a crash in between leaves nothing half done. Re-importing identical
+    rows changes nothing anyway (SPEC §7). A job that failed for a fault is run again.
     """
-    ReoffenceImportJob.objects.filter(pk=job_id).exclude(status=ImportJobStatus.SUCCEEDED).update(
+    ReoffenceImportJob.objects.filter(pk=job_id).exclude(FINISHED).update(
         status=ImportJobStatus.RUNNING, started_at=timezone.now(), message=""
     )
     try:
         with transaction.atomic():
             job = ReoffenceImportJob.objects.select_for_update().get(pk=job_id)
-            if job.status != ImportJobStatus.SUCCEEDED:
+            if not (job.status == ImportJobStatus.SUCCEEDED or job.error_count):
                 _import(job)
     except Exception as exc:
         _record_crash(job_id, exc)
@@ -88,7 +93,7 @@ def reoffence_import_job_run(*, job_id: int) -> ReoffenceImportJob:
 
 def _import(job: ReoffenceImportJob) -> None:
     """Import the job's file and record the outcome on the (locked) job."""
-    stream = io.TextIOWrapper(io.BytesIO(bytes(job.content)), encoding="utf-8-sig", newline="")
+    stream = io.TextIOWrapper(io.BytesIO(job.content), encoding="utf-8-sig", newline="")
     try:
         with transaction.atomic():
             result = reoffences_import(
@@ -125,8 +130,8 @@ def _record_crash(job_id: int, exc: Exception) -> None:
         else "The import stopped because of a fault in the service. Nothing was imported."
     )
     try:
-        ReoffenceImportJob.objects.filter(pk=job_id).exclude(
-            status=ImportJobStatus.SUCCEEDED
-        ).update(status=ImportJobStatus.FAILED, message=message, finished_at=timezone.now())
+        ReoffenceImportJob.objects.filter(pk=job_id).exclude(FINISHED).update(
+            status=ImportJobStatus.FAILED, message=message, finished_at=timezone.now()
+        )
     except Exception:  # the database itself may be what failed
         logger.exception("Could not record the failure of import job %s", job_id)

@@ -187,6 +187,33 @@ def test_task_is_safe_to_run_twice(analyst, someone):
     assert Reoffence.objects.count() == 2
 
 
+def test_a_job_refused_for_its_errors_is_not_run_again(analyst, monkeypatch):
+    job = reoffence_import_job_run(job_id=queued_job(analyst, bad_rows(3)).pk)
+    assert (job.status, job.error_count) == (ImportJobStatus.FAILED, 3)
+
+    def must_not_run(**kwargs):
+        raise AssertionError("a finished job was imported again")
+
+    monkeypatch.setattr("reports.import_jobs.reoffences_import", must_not_run)
+    again = reoffence_import_task.apply(args=[job.pk]).get()
+    assert again == ImportJobStatus.FAILED
+
+
+def test_a_job_that_failed_for_a_fault_succeeds_when_retried(analyst, someone, monkeypatch):
+    from reports import import_jobs
+
+    working = import_jobs.reoffences_import
+    monkeypatch.setattr(
+        import_jobs, "reoffences_import", lambda **kw: (_ for _ in ()).throw(OperationalError())
+    )
+    job = queued_job(analyst)
+    with pytest.raises(OperationalError):
+        reoffence_import_job_run(job_id=job.pk)
+    monkeypatch.setattr(import_jobs, "reoffences_import", working)
+    job = reoffence_import_job_run(job_id=job.pk)
+    assert (job.status, job.imported, job.message) == (ImportJobStatus.SUCCEEDED, 2, "")
+
+
 def test_reuploading_the_same_file_changes_nothing(analyst, someone):
     reoffence_import_job_run(job_id=queued_job(analyst).pk)
     again = reoffence_import_job_run(job_id=queued_job(analyst).pk)
