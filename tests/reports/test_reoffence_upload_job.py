@@ -311,3 +311,13 @@ def test_real_worker_imports_an_upload_sent_through_the_page(
     assert Reoffence.objects.filter(entered_by=analyst).count() == 2
     page = client.get(response["Location"]).content.decode()
     assert "2 reoffences imported." in page
+
+
+def test_admins_can_read_the_upload_audit_but_not_change_it(client, analyst, admin_user, someone):
+    job = reoffence_import_job_run(job_id=queued_job(analyst).pk)
+    client.force_login(admin_user)
+    listing = client.get("/admin/reports/reoffenceimportjob/")
+    assert listing.status_code == 200
+    assert "matches.csv" in listing.content.decode() and "analyst" in listing.content.decode()
+    assert client.get(f"/admin/reports/reoffenceimportjob/{job.pk}/change/").status_code == 200
+    assert client.get("/admin/reports/reoffenceimportjob/add/").status_code == 403
