@@ -1,8 +1,10 @@
 """Import reoffence matches from police records (SPEC §7 ``import_reoffences``).
 
 All or nothing: every row is checked first, and a file with any bad row imports nothing and
-lists every error as ``line N, column: message`` (the header is line 1). Rows already present
-with identical data change nothing, so the same file can be imported twice safely.
+lists every error as ``line N, column: message`` (the header is line 1); the web page asks
+for only the first errors and the total (``error_limit``), so a bad file cannot exhaust memory.
+Rows already present with identical data change nothing, so the same file can be imported
+twice safely.
 """
 
 import csv
