@@ -1,8 +1,10 @@
 """Import reoffence matches from police records (SPEC §7 ``import_reoffences``).
 
 All or nothing: every row is checked first, and a file with any bad row imports nothing and
-lists every error as ``line N, column: message`` (the header is line 1). Rows already present
-with identical data change nothing, so the same file can be imported twice safely.
+lists every error as ``line N, column: message`` (the header is line 1); the web page asks
+for only the first errors and the total (``error_limit``), so a bad file cannot exhaust memory.
+Rows already present with identical data change nothing, so the same file can be imported
+twice safely.
 """
 
 import csv
@@ -17,10 +19,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
+from diversion.error_lists import ErrorList
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 
 COLUMNS = ("person_ref", "offence_date", "offence_type", "source_ref")
+COLUMN_ORDER = {column: place for place, column in enumerate(COLUMNS)}
+PERSON_BATCH = 5000
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFENCE_TYPE_MAX = Reoffence._meta.get_field("offence_type").max_length
 SOURCE_REF_MAX = Reoffence._meta.get_field("source_ref").max_length
@@ -35,7 +40,15 @@ class ReoffenceImportResult:
 
 
 class ReoffenceImportFailed(ImportFailed):
-    """The file had errors, so nothing was imported; ``errors`` lists every one."""
+    """The file had errors, so nothing was imported.
+
+    ``errors`` lists every one, or only the first ``error_limit`` when the import was given a
+    limit; ``total`` always counts every one.
+    """
+
+    def __init__(self, errors: list[str], *, total: int | None = None) -> None:
+        super().__init__(errors)
+        self.total = len(errors) if total is None else total
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class _Row:
     source_ref: str
 
 
-def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, str]) -> list[_Row]:
+def _read(stream: TextIO, errors: ErrorList, today: date, mentioned: dict[int, str]) -> list[_Row]:
     """Check every row on its own; return the good ones and note every problem.
 
     ``mentioned`` collects every row's person reference, good row or not, so an unknown
@@ -123,24 +136,25 @@ def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, s
 
 
 def reoffences_import(
-    *, stream: TextIO, source_name: str, by: AbstractBaseUser | None = None
+    *,
+    stream: TextIO,
+    source_name: str,
+    by: AbstractBaseUser | None = None,
+    error_limit: int | None = None,
 ) -> ReoffenceImportResult:
     """Import a CSV of reoffence matches, all or nothing.
 
     Raise ``ReoffenceImportFailed`` listing every error (unknown person, bad or future date,
     empty offence type, a source reference already used for a different offence) and import
     nothing if any row is bad. Identical rows, whether already stored or repeated in the file,
-    are counted once and change nothing.
+    are counted once and change nothing. ``error_limit`` keeps only the first errors (by line)
+    in memory, for pages that cannot show millions; the failure still counts them all.
     """
-    errors: list[str] = []
+    errors = ErrorList(key=_line_number, limit=error_limit)
     mentioned: dict[int, str] = {}
     rows = _read(stream, errors, timezone.localdate(), mentioned)
 
-    people = dict(
-        Person.objects.filter(person_ref__in=set(mentioned.values())).values_list(
-            "person_ref", "id"
-        )
-    )
+    people = _person_ids(set(mentioned.values()))
     for line, person_ref in mentioned.items():
         if person_ref not in people:
             errors.append(
@@ -178,7 +192,7 @@ def reoffences_import(
             new[key] = row
 
     if errors:
-        raise ReoffenceImportFailed(sorted(errors, key=_line_number))
+        raise ReoffenceImportFailed(errors.listed(), total=errors.total)
     objects = [
         Reoffence(
             person_id=person_id,
@@ -201,10 +215,29 @@ def reoffences_import(
     return ReoffenceImportResult(imported=len(objects), unchanged=unchanged)
 
 
+def _person_ids(refs: set[str]) -> dict[str, int]:
+    """Map the known person references to ids, a batch at a time.
+
+    One query with hundreds of thousands of parameters costs seconds and hundreds of megabytes
+    to build; batches keep a file full of unknown references cheap.
+    """
+    ordered = sorted(refs)
+    people: dict[str, int] = {}
+    for start in range(0, len(ordered), PERSON_BATCH):
+        batch = ordered[start : start + PERSON_BATCH]
+        people.update(Person.objects.filter(person_ref__in=batch).values_list("person_ref", "id"))
+    return people
+
+
 def _line_number(error: str) -> tuple[int, int]:
-    """Order errors by line, then by the column's place in the file."""
-    match = re.match(r"line (\d+), (\w+)", error)
-    if not match:
+    """Order errors by line, then by the column's place in the file.
+
+    Called once per error, millions of times for a bad file, so it splits strings rather than
+    running a regular expression.
+    """
+    head, _, rest = error.partition(", ")
+    number = head.removeprefix("line ")
+    if number == head or not number.isdecimal():
         return (0, 0)
-    column = match.group(2)
-    return int(match.group(1)), COLUMNS.index(column) if column in COLUMNS else len(COLUMNS)
+    column = rest.partition(":")[0]
+    return int(number), COLUMN_ORDER.get(column, len(COLUMNS))

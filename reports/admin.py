@@ -1,4 +1,4 @@
-"""Read-only admin for report versions, build jobs and downloads: the audit trail itself.
+"""Read-only admin for report versions, build and upload jobs, downloads: the audit trail.
 
 Reports change only through the service (build, submit, approve, return), never by hand here.
 """
@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from reports.models import ReportBuildJob, ReportDownload, ReportVersion
+from reports.models import ReoffenceImportJob, ReportBuildJob, ReportDownload, ReportVersion
 
 
 class ReadOnlyAdminMixin:
@@ -49,3 +49,19 @@ class ReportDownloadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "what")
     date_hierarchy = "downloaded_at"
     list_select_related = ("user", "report")
+
+
+@admin.register(ReoffenceImportJob)
+class ReoffenceImportJobAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Who uploaded which reoffence file, when, and what became of it."""
+
+    list_display = ("created_at", "uploaded_by", "file_name", "status", "imported", "error_count")
+    list_filter = ("status",)
+    search_fields = ("uploaded_by__username", "file_name", "sha256", "task_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("uploaded_by",)
+    exclude = ("content",)
+
+    def get_queryset(self, request: HttpRequest):
+        # The files can be 10 MB each; the list and the record never show them.
+        return super().get_queryset(request).defer("content")

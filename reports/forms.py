@@ -1,11 +1,13 @@
 """Forms for building, deciding and importing; they turn bad input into plain-English errors."""
 
+import codecs
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from reports.import_jobs import MAX_UPLOAD_BYTES
 from reports.weeks import WeekError, parse_week, week_just_ended
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def default_week() -> str:
@@ -63,21 +65,32 @@ class DecisionForm(forms.Form):
 class ReoffenceUploadForm(forms.Form):
     file = forms.FileField(
         label="Upload a file",
-        help_text="A CSV file with the columns person_ref, offence_date, offence_type, source_ref",
+        help_text=(
+            "A CSV file with the columns person_ref, offence_date, offence_type, source_ref. "
+            "The file must be 10 MB or smaller."
+        ),
         error_messages={
             "required": "Select a CSV file of reoffence matches",
             "empty": "The selected file is empty",
         },
     )
 
-    def clean_file(self):
+    def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The selected file must be smaller than 20 MB")
+            raise forms.ValidationError(
+                "The selected file must be 10 MB or smaller. "
+                "Split it into smaller files and upload each one."
+            )
+        # Check the encoding a chunk at a time, so the text is never held whole in memory.
+        decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            self.text = upload.read().decode("utf-8-sig")
+            for chunk in upload.chunks():
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError as error:
             raise forms.ValidationError(
                 "The selected file must be a CSV file saved as UTF-8"
             ) from error
+        upload.seek(0)
         return upload

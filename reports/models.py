@@ -115,3 +115,52 @@ class ReportDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} downloaded {self.what} at {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ReoffenceImportJob(models.Model):
+    """An uploaded file of reoffence matches and the background import that checks and stores it.
+
+    The file is kept in the database, not on disk: in production the web and worker containers
+    share PostgreSQL but no filesystem (docker-compose.yml), and uploads are at most 10 MB.
+    Keeping it also records exactly what was imported. It holds person references only, never
+    names or dates of birth.
+    """
+
+    status = models.CharField(
+        max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField(help_text="Bytes")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the uploaded file")
+    content = models.BinaryField(editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    task_id = models.CharField(max_length=64, blank=True)
+    imported = models.PositiveIntegerField(null=True, blank=True)
+    unchanged = models.PositiveIntegerField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors, by line")
+    message = models.TextField(blank=True, help_text="Why the job itself could not run")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Each status change is recorded; the file itself is left out of history, stored once.
+    history = HistoricalRecords(excluded_fields=["content"])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Reoffence import {self.file_name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:reoffence_import_detail", kwargs={"pk": self.pk})

@@ -1,7 +1,7 @@
-"""Celery tasks for the weekly report; each only delegates to a service.
+"""Celery tasks for the weekly report and reoffence uploads; each only delegates to a service.
 
-Both are safe to run twice (a rebuild with unchanged figures adds no version) and retry with
-back-off when the database or broker is briefly unavailable. Neither waits for a week another
+All are safe to run twice (a rebuild with unchanged figures adds no version) and retry with
+back-off when the database or broker is briefly unavailable. No build waits for a week another
 build holds: the job is sent again for later, so the worker moves on to other weeks.
 """
 
@@ -12,7 +12,7 @@ from celery.signals import worker_ready
 from django.db import connections
 
 from config.celery_app import RETRYING_TASK
-from reports import services
+from reports import import_jobs, services
 
 SOFT_TIME_LIMIT = 25 * 60
 TIME_LIMIT = 30 * 60
@@ -58,6 +58,17 @@ def report_build_scheduled_task(self: Task) -> int | None:
         _later(self, busy)
         return None
     return job.report_id
+
+
+@shared_task(
+    name="reports.tasks.reoffence_import_task",
+    soft_time_limit=10 * 60,
+    time_limit=12 * 60,
+    **RETRYING_TASK,
+)
+def reoffence_import_task(job_id: int) -> str:
+    """Run the reoffence import job ``job_id``; return its final status."""
+    return import_jobs.reoffence_import_job_run(job_id=job_id).status
 
 
 @worker_ready.connect

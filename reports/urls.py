@@ -29,6 +29,16 @@ urlpatterns = [
     path("downloads/", views.downloads, name="downloads"),
     path("data/encounters.csv", views.encounters_export, name="encounters_export"),
     path("reoffences/upload/", views.reoffences_upload, name="reoffences_upload"),
+    path(
+        "reoffences/imports/<int:pk>/",
+        views.reoffence_import_detail,
+        name="reoffence_import_detail",
+    ),
+    path(
+        "reoffences/imports/<int:pk>/status.json",
+        views.reoffence_import_status,
+        name="reoffence_import_status",
+    ),
     path("<isoweek:week>/v<int:number>/", views.version_detail, name="version_detail"),
     path("<isoweek:week>/v<int:number>/submit/", views.version_submit, name="version_submit"),
     path("<isoweek:week>/v<int:number>/decide/", views.version_decide, name="version_decide"),

@@ -5,13 +5,23 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from reports import renderings
 from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
-from reports.models import JobStatus, ReportBuildJob, ReportDownload, ReportStatus, ReportVersion
+from reports.import_jobs import MAX_UPLOAD_BYTES, reoffence_import_enqueue
+from reports.models import (
+    ImportJobStatus,
+    JobStatus,
+    ReoffenceImportJob,
+    ReportBuildJob,
+    ReportDownload,
+    ReportStatus,
+    ReportVersion,
+)
 from reports.services import report_build_enqueue
 from reports.workflow import (
     WorkflowError,
@@ -36,8 +46,10 @@ STATUS_TAGS = {
     JobStatus.RUNNING: "govuk-tag--blue",
     JobStatus.READY: "govuk-tag--green",
     JobStatus.FAILED: "govuk-tag--red",
+    ImportJobStatus.SUCCEEDED: "govuk-tag--green",
 }
 PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
+IMPORT_PENDING = (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
 
 
 # A version's figures can run to hundreds of kilobytes; lists of versions never need them.
@@ -258,39 +270,55 @@ def encounters_export(request: HttpRequest) -> FileResponse:
 
 @permission_required(IMPORT, raise_exception=True)
 def reoffences_upload(request: HttpRequest) -> HttpResponse:
-    """Import a CSV of reoffence matches: all or nothing, listing every error."""
-    from diversion.reoffence_imports import ReoffenceImportFailed, reoffences_import
-
-    errors: list[str] = []
+    """Take a CSV of reoffence matches and queue its import; list this person's recent uploads."""
     if request.method == "POST":
         form = ReoffenceUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                result = reoffences_import(
-                    stream=io.StringIO(form.text, newline=""),
-                    source_name=upload.name,
-                    by=request.user,
-                )
-            except ReoffenceImportFailed as failure:
-                errors = list(failure.errors)
-            else:
-                messages.success(
-                    request,
-                    f"{_count(result.imported, 'reoffence')} imported. "
-                    f"{_count(result.unchanged, 'row')} already recorded, so left unchanged.",
-                )
-                return redirect("reports:reoffences_upload")
+            job = reoffence_import_enqueue(upload=form.cleaned_data["file"], by=request.user)
+            return redirect(job)
         status = 400
     else:
         form = ReoffenceUploadForm()
         status = 200
+    recent = _tagged(list(_import_jobs(request).order_by("-created_at")[:5]))
     return render(
         request,
         "reports/reoffences_upload.html",
-        {"form": form, "import_errors": errors},
+        {"form": form, "recent": recent, "max_megabytes": MAX_UPLOAD_BYTES // (1024 * 1024)},
         status=status,
     )
+
+
+def _import_jobs(request: HttpRequest) -> QuerySet[ReoffenceImportJob]:
+    """Return the uploads this person may see: their own, without the files themselves."""
+    return ReoffenceImportJob.objects.filter(uploaded_by=request.user).defer("content")
+
+
+@require_GET
+@permission_required(IMPORT, raise_exception=True)
+def reoffence_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an upload's import: queued, running, imported with counts, or failed with errors."""
+    job = get_object_or_404(_import_jobs(request), pk=pk)
+    _tagged([job])
+    return render(
+        request,
+        "reports/reoffence_import_detail.html",
+        {
+            "job": job,
+            "pending": job.status in IMPORT_PENDING,
+            "more_errors": job.error_count > len(job.errors),
+            "imported_text": _count(job.imported or 0, "reoffence"),
+            "unchanged_text": _count(job.unchanged or 0, "row"),
+        },
+    )
+
+
+@require_GET
+@permission_required(IMPORT, raise_exception=True)
+def reoffence_import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Say where an upload's import has got to, for the page's progress script."""
+    job = get_object_or_404(_import_jobs(request).only("status", "uploaded_by"), pk=pk)
+    return JsonResponse({"status": job.status, "label": job.get_status_display()})
 
 
 def _count(number: int, noun: str) -> str:

@@ -103,6 +103,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Uploads ------------------------------------------------------------------------------
+# An uploaded file bigger than this is streamed to a temporary file on disk, not held in RAM
+# (the reoffence upload form refuses anything over 10 MB after that, saving nothing).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Form fields other than files: no page posts anywhere near this much text.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # --- Forms --------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
