@@ -4,8 +4,6 @@ import base64
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import date
 
@@ -17,6 +15,7 @@ from django.db import OperationalError
 from reports.models import JobStatus, ReportBuildJob, ReportVersion
 from reports.services import RESTARTED, _redis, report_build_enqueue, week_lock_holder
 from reports.tasks import report_build_scheduled_task, report_build_task
+from tests.reports.conftest import Worker
 from tests.reports.factories import meet, person
 
 WEEK = "2024-W03"
