@@ -33,6 +33,7 @@ from diversion.choices import (
     Gender,
     Substance,
 )
+from diversion.formula_safety import is_plain_reference
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -261,6 +262,19 @@ def _read_quantity(row: _Row, errors: _Errors) -> Decimal | None:
     return quantity
 
 
+def _reference_problems(raw: dict[str, str]) -> list[tuple[str, str]]:
+    """Refuse references that are not plain letters, digits and hyphens.
+
+    A reference reaches the analysts' export, so one such as ``=HYPERLINK(...)`` must never
+    be stored (see diversion.formula_safety).
+    """
+    return [
+        (column, f"{LABELS[column]} must be only letters, digits and hyphens, like ENC-0001")
+        for column in ("encounter_ref", "person_ref")
+        if raw[column] and not is_plain_reference(raw[column])
+    ]
+
+
 def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Errors) -> _Row:
     """Read one row's values, noting every value that is missing or not of the right form."""
     row = _Row(line=line, raw=raw)
@@ -275,6 +289,8 @@ def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Error
     for column, limit in MAX_LENGTHS.items():
         if len(raw[column]) > limit:
             bad(column, f"{LABELS[column]} must be {limit} characters or fewer")
+    for column, message in _reference_problems(raw):
+        bad(column, message)
     row.encounter_ref = raw["encounter_ref"]
     row.person_ref = raw["person_ref"]
     row.first_name = raw["first_name"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
+from diversion.formula_safety import is_plain_reference
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 
@@ -73,10 +74,15 @@ def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, s
         if raw.get(None):
             row_errors.append(f"line {line}, row: The row has more values than the header")
         values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
-        if values["person_ref"]:
-            mentioned[line] = values["person_ref"]
         if not values["person_ref"]:
             row_errors.append(f"line {line}, person_ref: Enter a person reference")
+        elif not is_plain_reference(values["person_ref"]):
+            row_errors.append(
+                f"line {line}, person_ref: The person reference must be only letters, digits "
+                "and hyphens"
+            )
+        else:
+            mentioned[line] = values["person_ref"]
         offence_date = None
         text = values["offence_date"]
         if not text:
