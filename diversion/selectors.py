@@ -78,7 +78,9 @@ def people_matching(*, last_name: str, date_of_birth: date) -> QuerySet[Person]:
     another borough) is chosen rather than recorded a second time.
     """
     return Person.objects.filter(
-        last_name__iexact=last_name.strip(), date_of_birth=date_of_birth
+        last_name__iexact=last_name.strip(),
+        date_of_birth=date_of_birth,
+        anonymised_at__isnull=True,
     ).order_by("first_name", "created_at")
 
 
