@@ -17,8 +17,8 @@ WINDOW_SECONDS = 3600
 
 def _key(user: AbstractBaseUser, window: int) -> str:
     # The date joined as well as the id, so an id reused by a new account starts from zero.
-    joined = int(user.date_joined.timestamp()) if getattr(user, "date_joined", None) else 0
-    return f"officer-searches:{user.pk}:{joined}:{window}"
+    joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
+    return f"officer-searches:{user.pk}:{joined:.6f}:{window}"
 
 
 def search_allowed(*, user: AbstractBaseUser) -> bool:
