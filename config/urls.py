@@ -24,5 +24,6 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("diversion.urls")),
 ]

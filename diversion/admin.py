@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.models import Action
+from audit.services import audit_record
 from diversion.models import (
     EligibilityPolicy,
     Encounter,
@@ -247,6 +249,37 @@ class PersonAdmin(CorrectionAdmin):
         "created_at",
     )
     show_full_result_count = False
+
+    # Admins can read every person's details, so each look is on the audit trail.
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        audit_record(
+            by=request.user,
+            action=Action.ADMIN_PERSON_LIST,
+            request=request,
+            detail="searched" if request.GET.get("q") else "",
+        )
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        self._audit_one(request, object_id, "details")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        self._audit_one(request, object_id, "history")
+        return super().history_view(request, object_id, extra_context)
+
+    def _audit_one(self, request: HttpRequest, object_id: str, what: str) -> None:
+        people = (
+            Person.objects.filter(pk=object_id) if object_id.isdigit() else Person.objects.none()
+        )
+        ref = people.values_list("person_ref", flat=True).first()
+        audit_record(
+            by=request.user,
+            action=Action.ADMIN_PERSON_VIEW,
+            target=f"person:{ref}" if ref else f"person-id:{object_id}",
+            request=request,
+            detail=what,
+        )
 
 
 class ReadOnlyInline(admin.TabularInline):

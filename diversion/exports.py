@@ -5,7 +5,6 @@ known only by their stored random pseudonym. Rows are streamed from the database
 memory stays flat however many encounters there are.
 """
 
-import csv
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import TextIO
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from diversion.choices import AGE_BANDS, OTHER_AGE_BAND, Decision
 from diversion.eligibility import grams
+from diversion.formula_safety import SafeCsvWriter
 from diversion.models import Encounter, EncounterReason
 from diversion.referral_status import status_expression
 
@@ -126,7 +126,8 @@ def _with_reasons(batch: list[tuple]) -> Iterator[tuple]:
 
 def encounters_export(*, stream: TextIO) -> int:
     """Write every encounter as pseudonymised CSV to ``stream``; return the rows written."""
-    writer = csv.writer(stream)
+    # Formula-safe: a reference or code that starts like a formula is written as text.
+    writer = SafeCsvWriter(stream)
     writer.writerow(COLUMNS)
     written = 0
     for row in _rows():

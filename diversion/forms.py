@@ -4,6 +4,7 @@ Forms check what a person typed (a real date, a number); the services check the 
 their ValidationErrors are put back onto the form with `add_service_errors`.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from crispy_forms_gds.choices import Choice
@@ -21,6 +22,8 @@ from diversion.choices import Ethnicity, Gender, OtherwiseDisposal, Substance
 from diversion.models import ExclusionFactor, Person, Provider
 
 NEW_PERSON = "new"
+# Choice values for people met only in other boroughs: "elsewhere-0", "elsewhere-1", ...
+ELSEWHERE_PREFIX = "elsewhere-"
 
 
 class GovDateField(DateInputField):
@@ -144,7 +147,7 @@ class PersonChooseForm(ErrorSummaryMixin, forms.Form):
         error_messages={"required": "Select the person you met, or add a new person"},
     )
 
-    def __init__(self, *args, people: QuerySet[Person], **kwargs) -> None:
+    def __init__(self, *args, people: Iterable[Person], elsewhere: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [
             Choice(
@@ -154,6 +157,16 @@ class PersonChooseForm(ErrorSummaryMixin, forms.Form):
                 + (f", PNC ID {person.pnc_id}" if person.pnc_id else ", no PNC ID recorded"),
             )
             for person in people
+        ]
+        # People met only in other boroughs: no details until chosen (see views).
+        choices += [
+            Choice(
+                f"{ELSEWHERE_PREFIX}{index}",
+                "A person with this name and date of birth is already known",
+                hint="Recorded in another borough. Their details are shown once you choose "
+                "them, and your choice is recorded.",
+            )
+            for index in range(elsewhere)
         ]
         if choices:
             choices[-1].divider = "or"

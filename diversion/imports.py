@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -34,6 +34,7 @@ from diversion.choices import (
     Substance,
 )
 from diversion.facts import encounter_facts
+from diversion.formula_safety import is_plain_reference
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -262,6 +263,17 @@ def _read_quantity(row: _Row, errors: _Errors) -> Decimal | None:
     return quantity
 
 
+def _check_references(raw: dict[str, str], bad: Callable[[str, str], None]) -> None:
+    """Refuse references that are not plain letters, digits and hyphens.
+
+    A reference reaches the analysts' export, so one such as ``=HYPERLINK(...)`` must never
+    be stored (see diversion.formula_safety).
+    """
+    for column in ("encounter_ref", "person_ref"):
+        if raw[column] and not is_plain_reference(raw[column]):
+            bad(column, f"{LABELS[column]} must be only letters, digits and hyphens, like ENC-0001")
+
+
 def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Errors) -> _Row:
     """Read one row's values, noting every value that is missing or not of the right form."""
     row = _Row(line=line, raw=raw)
@@ -276,6 +288,7 @@ def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Error
     for column, limit in MAX_LENGTHS.items():
         if len(raw[column]) > limit:
             bad(column, f"{LABELS[column]} must be {limit} characters or fewer")
+    _check_references(raw, bad)
     row.encounter_ref = raw["encounter_ref"]
     row.person_ref = raw["person_ref"]
     row.first_name = raw["first_name"]

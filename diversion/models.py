@@ -119,6 +119,12 @@ class Person(models.Model):
     ethnicity = models.CharField(max_length=2, choices=Ethnicity.choices)
     pnc_id = models.CharField("PNC ID", max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the name, date of birth and PNC ID were removed (diversion.retention)",
+    )
 
     history = HistoricalRecords()
 

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
 from diversion.error_lists import ErrorList
+from diversion.formula_safety import is_plain_reference
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 
@@ -86,10 +87,15 @@ def _read(stream: TextIO, errors: ErrorList, today: date, mentioned: dict[int, s
         if raw.get(None):
             row_errors.append(f"line {line}, row: The row has more values than the header")
         values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
-        if values["person_ref"]:
-            mentioned[line] = values["person_ref"]
         if not values["person_ref"]:
             row_errors.append(f"line {line}, person_ref: Enter a person reference")
+        elif not is_plain_reference(values["person_ref"]):
+            row_errors.append(
+                f"line {line}, person_ref: The person reference must be only letters, digits "
+                "and hyphens"
+            )
+        else:
+            mentioned[line] = values["person_ref"]
         offence_date = None
         text = values["offence_date"]
         if not text:

@@ -4,6 +4,7 @@ An officer sees records in the boroughs they are assigned to and nothing else: a
 outside them is "not found" (404), so its existence is not given away.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,7 +13,8 @@ from django.http import Http404
 
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
-from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral
+from diversion.choices import ReoffenceSource
+from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral, Reoffence
 from diversion.referral_status import NO_TERMINAL_OUTCOME
 
 RECENT_ENCOUNTERS = 20
@@ -76,16 +78,47 @@ def people_matching(*, last_name: str, date_of_birth: date) -> QuerySet[Person]:
     another borough) is chosen rather than recorded a second time.
     """
     return Person.objects.filter(
-        last_name__iexact=last_name.strip(), date_of_birth=date_of_birth
+        last_name__iexact=last_name.strip(),
+        date_of_birth=date_of_birth,
+        anonymised_at__isnull=True,
     ).order_by("first_name", "created_at")
+
+
+@dataclass(frozen=True)
+class PeopleMatches:
+    """People with a surname and date of birth, split by whether the officer may see them."""
+
+    here: list[Person]  # met in one of the officer's boroughs: shown in full
+    elsewhere: list[Person]  # met only elsewhere: shown as "already known" until chosen
+
+
+def _seen_here(user: AbstractBaseUser) -> Exists:
+    return Exists(
+        Encounter.objects.filter(person=OuterRef("pk"), borough_id__in=_officer_boroughs(user))
+    )
+
+
+def people_matching_for_officer(
+    *, user: AbstractBaseUser, last_name: str, date_of_birth: date
+) -> PeopleMatches:
+    """Return the people matching a surname and date of birth, split by the officer's boroughs.
+
+    Someone met only in other boroughs must still be chosen rather than recorded twice, but
+    an officer learns their first name and PNC ID only by choosing them (which is audited).
+    """
+    people = list(
+        people_matching(last_name=last_name, date_of_birth=date_of_birth).annotate(
+            seen_here=_seen_here(user)
+        )
+    )
+    return PeopleMatches(
+        here=[p for p in people if p.seen_here], elsewhere=[p for p in people if not p.seen_here]
+    )
 
 
 def person_for_officer(*, user: AbstractBaseUser, person_ref: str) -> Person:
     """Return a person met in one of the officer's boroughs, or raise Http404."""
-    seen_here = Encounter.objects.filter(
-        person=OuterRef("pk"), borough_id__in=_officer_boroughs(user)
-    )
-    person = Person.objects.filter(Exists(seen_here), person_ref=person_ref).first()
+    person = Person.objects.filter(_seen_here(user), person_ref=person_ref).first()
     if person is None:
         raise Http404("No person with that reference in your boroughs")
     return person
@@ -94,6 +127,32 @@ def person_for_officer(*, user: AbstractBaseUser, person_ref: str) -> Person:
 def person_encounters_for_officer(*, user: AbstractBaseUser, person: Person) -> QuerySet[Encounter]:
     """Return a person's encounters in the officer's boroughs."""
     return encounters_for_officer(user=user).filter(person=person)
+
+
+@dataclass(frozen=True)
+class FurtherOffences:
+    """A person's further offences as one officer may see them."""
+
+    shown: list[Reoffence]  # entered by officers of the viewer's boroughs
+    elsewhere: int  # entered in other boroughs or matched from police records: a count only
+    encounters_elsewhere: int  # the person's encounters in other boroughs: a count only
+
+
+def further_offences_for_officer(*, user: AbstractBaseUser, person: Person) -> FurtherOffences:
+    """Return the offences the officer may read in full, and counts of the rest."""
+    colleagues = OfficerAssignment.objects.filter(borough_id__in=_officer_boroughs(user)).values(
+        "officer_id"
+    )
+    offences = person.reoffences.order_by("-offence_date", "-created_at")
+    shown = offences.filter(source=ReoffenceSource.OFFICER, entered_by_id__in=colleagues)
+    elsewhere_encounters = Encounter.objects.filter(person=person).exclude(
+        borough_id__in=_officer_boroughs(user)
+    )
+    return FurtherOffences(
+        shown=list(shown),
+        elsewhere=offences.exclude(pk__in=shown.values("pk")).count(),
+        encounters_elsewhere=elsewhere_encounters.count(),
+    )
 
 
 def referrals_needing_action(*, user: AbstractBaseUser) -> QuerySet[Referral]:

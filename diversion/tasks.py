@@ -5,6 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from config.celery_app import RETRYING_TASK
+from diversion.retention import people_anonymise
 from diversion.services import referrals_flag_overdue
 
 
@@ -21,3 +22,17 @@ def referrals_flag_overdue_task(today: str | None = None) -> int:
     a missed day be re-run; by default it is today in Europe/London.
     """
     return referrals_flag_overdue(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(
+    name="diversion.tasks.people_anonymise_task",
+    soft_time_limit=25 * 60,
+    time_limit=30 * 60,
+    **RETRYING_TASK,
+)
+def people_anonymise_task(today: str | None = None) -> int:
+    """Anonymise people past the retention period; return how many.
+
+    Safe to run twice: people already anonymised are left alone.
+    """
+    return people_anonymise(today=date.fromisoformat(today) if today else None)

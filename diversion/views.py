@@ -17,11 +17,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audit.models import Action
+from audit.services import audit_record
 from boroughs.models import Borough
 from diversion import selectors, services
 from diversion.choices import Decision, ReferralStatus
 from diversion.eligibility import describe_reason, in_pilot
 from diversion.forms import (
+    ELSEWHERE_PREFIX,
     NEW_PERSON,
     AnswerForm,
     EncounterForm,
@@ -36,6 +39,7 @@ from diversion.forms import (
 )
 from diversion.models import Encounter, Person, Referral
 from diversion.policies import as_rule
+from diversion.search_limits import limit_message, search_allowed
 
 # The encounter being logged, kept in the session between the steps so that nothing is
 # saved until the encounter itself is: {"last_name", "date_of_birth", "person_ref" or
@@ -82,12 +86,23 @@ def _save_state(request: HttpRequest, state: dict) -> None:
     request.session[SESSION_KEY] = state
 
 
+def _search_allowed(request: HttpRequest, form) -> bool:
+    """Count a search against the officer's hourly limit; explain on the form if over it."""
+    if search_allowed(user=request.user):
+        return True
+    audit_record(by=request.user, action=Action.SEARCH_LIMITED, request=request)
+    form.add_error(None, limit_message())
+    return False
+
+
 @officer_required
 def encounter_find(request: HttpRequest) -> HttpResponse:
     """Step 1: look the person up by surname and date of birth, so no one is recorded twice."""
     state = _state(request)
     if request.method == "POST":
         form = PersonSearchForm(request.POST)
+        if form.is_valid() and not _search_allowed(request, form):
+            return render(request, "diversion/encounter_find.html", {"form": form}, status=429)
         if form.is_valid():
             _save_state(
                 request,
@@ -115,25 +130,52 @@ def encounter_choose(request: HttpRequest) -> HttpResponse:
     if not state.get("last_name"):
         return redirect("diversion:encounter_find")
     date_of_birth = date.fromisoformat(state["date_of_birth"])
-    people = selectors.people_matching(last_name=state["last_name"], date_of_birth=date_of_birth)
-    form = PersonChooseForm(request.POST if request.method == "POST" else None, people=people)
+    matches = selectors.people_matching_for_officer(
+        user=request.user, last_name=state["last_name"], date_of_birth=date_of_birth
+    )
+    form = PersonChooseForm(
+        request.POST if request.method == "POST" else None,
+        people=matches.here,
+        elsewhere=len(matches.elsewhere),
+    )
     if request.method == "POST" and form.is_valid():
-        choice = form.cleaned_data["person"]
-        state.pop("person_ref", None)
-        state.pop("new_person", None)
-        if choice == NEW_PERSON:
-            _save_state(request, state)
-            return redirect("diversion:encounter_person_new")
-        state["person_ref"] = choice
-        _save_state(request, state)
-        return redirect("diversion:encounter_details")
+        return _chosen(request, state, matches, form.cleaned_data["person"])
+    audit_record(
+        by=request.user,
+        action=Action.PERSON_MATCH,
+        target=",".join(f"person:{p.person_ref}" for p in matches.here),
+        request=request,
+        detail=f"in your boroughs: {len(matches.here)}; elsewhere: {len(matches.elsewhere)}",
+    )
     context = {
         "form": form,
-        "people": people,
+        "people": matches.here + matches.elsewhere,
+        "elsewhere": matches.elsewhere,
         "last_name": state["last_name"],
         "date_of_birth": date_of_birth,
     }
     return render(request, "diversion/encounter_choose.html", context)
+
+
+def _chosen(
+    request: HttpRequest, state: dict, matches: selectors.PeopleMatches, choice: str
+) -> HttpResponse:
+    """Remember the person chosen; a choice from another borough is audited, as it shows
+    their details for the first time."""
+    state.pop("person_ref", None)
+    state.pop("new_person", None)
+    if choice == NEW_PERSON:
+        _save_state(request, state)
+        return redirect("diversion:encounter_person_new")
+    if choice.startswith(ELSEWHERE_PREFIX):
+        person = matches.elsewhere[int(choice.removeprefix(ELSEWHERE_PREFIX))]
+        choice = person.person_ref
+        audit_record(
+            by=request.user, action=Action.PERSON_CHOOSE, target=f"person:{choice}", request=request
+        )
+    state["person_ref"] = choice
+    _save_state(request, state)
+    return redirect("diversion:encounter_details")
 
 
 @officer_required
@@ -327,6 +369,12 @@ def _detail_context(
 def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     """Show the decision with every reason, and the next step for the officer."""
     encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
+    audit_record(
+        by=request.user,
+        action=Action.ENCOUNTER_VIEW,
+        target=f"encounter:{encounter.encounter_ref}",
+        request=request,
+    )
     return render(request, "diversion/encounter_detail.html", _detail_context(encounter))
 
 
@@ -442,35 +490,50 @@ def referrals_needing_action(request: HttpRequest) -> HttpResponse:
 def encounter_search(request: HttpRequest) -> HttpResponse:
     """Find encounters in the officer's boroughs by reference, or surname and date of birth."""
     results = None
-    if request.method == "POST":
-        form = EncounterSearchForm(request.POST)
-        if form.is_valid():
-            results = list(
-                selectors.encounter_search(
-                    user=request.user,
-                    encounter_ref=form.cleaned_data["encounter_ref"],
-                    last_name=form.cleaned_data["last_name"],
-                    date_of_birth=form.cleaned_data["date_of_birth"],
-                )[:100]
-            )
-    else:
-        form = EncounterSearchForm()
+    form = EncounterSearchForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid() and not _search_allowed(request, form):
+        context = {"form": form, "results": None}
+        return render(request, "diversion/encounter_search.html", context, status=429)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        results = list(
+            selectors.encounter_search(
+                user=request.user,
+                encounter_ref=data["encounter_ref"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+            )[:100]
+        )
+        # What was searched by and how much was shown, never the surname or date searched for.
+        audit_record(
+            by=request.user,
+            action=Action.ENCOUNTER_SEARCH,
+            request=request,
+            detail=f"by {'reference' if data['encounter_ref'] else 'surname and date of birth'}"
+            f"; results: {len(results)}",
+        )
     return render(request, "diversion/encounter_search.html", {"form": form, "results": results})
 
 
 def _person_context(request: HttpRequest, person: Person, form: ReoffenceForm) -> dict:
+    offences = selectors.further_offences_for_officer(user=request.user, person=person)
     return {
         "person": person,
         "encounters": selectors.person_encounters_for_officer(user=request.user, person=person),
-        "reoffences": person.reoffences.order_by("-offence_date", "-created_at"),
+        "reoffences": offences.shown,
+        "offences_elsewhere": offences.elsewhere,
+        "encounters_elsewhere": offences.encounters_elsewhere,
         "form": form,
     }
 
 
 @officer_required
 def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
-    """Show a person's encounters in the officer's boroughs and their further offences."""
+    """Show a person's encounters in the officer's boroughs; other boroughs' only as counts."""
     person = selectors.person_for_officer(user=request.user, person_ref=person_ref)
+    audit_record(
+        by=request.user, action=Action.PERSON_VIEW, target=f"person:{person_ref}", request=request
+    )
     context = _person_context(request, person, ReoffenceForm())
     return render(request, "diversion/person_detail.html", context)
 

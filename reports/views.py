@@ -10,6 +10,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import Action
+from audit.services import audit_record
 from reports import renderings
 from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
 from reports.import_jobs import MAX_UPLOAD_BYTES, reoffence_import_enqueue
@@ -226,6 +228,13 @@ def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> 
     version = _version(week, number)
     content = renderings.render(version, fmt)
     report_download_record(report=version, user=request.user, what=fmt)
+    audit_record(
+        by=request.user,
+        action=Action.REPORT_DOWNLOAD,
+        target=f"report:{version.week}/v{version.number}",
+        request=request,
+        detail=f"format: {fmt}",
+    )
     response = HttpResponse(content, content_type=renderings.FORMATS[fmt][0])
     response["Content-Disposition"] = f'attachment; filename="{renderings.filename(version, fmt)}"'
     return response
@@ -258,11 +267,14 @@ def encounters_export(request: HttpRequest) -> FileResponse:
 
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-    export(stream=text)
+    count = export(stream=text)
     text.flush()
     text.detach()
     spool.seek(0)
     report_download_record(report=None, user=request.user, what="encounters-export")
+    audit_record(
+        by=request.user, action=Action.ENCOUNTERS_EXPORT, request=request, detail=f"rows: {count}"
+    )
     return FileResponse(
         spool, as_attachment=True, filename="encounters.csv", content_type="text/csv; charset=utf-8"
     )

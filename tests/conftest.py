@@ -18,6 +18,18 @@ def make_user(username: str, *roles: str, **extra) -> User:
     return user
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Let the test harness empty the append-only audit table between committing tests.
+
+    Only the test database gets this row (see audit/migrations/0002_append_only_triggers.py).
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO audit_flush_allowed (reason) VALUES ('test database')")
+
+
 @pytest.fixture
 def lewisham(db) -> Borough:
     return Borough.objects.get(gss_code="E09000023")
@@ -63,6 +75,7 @@ def reference_data(transactional_db) -> None:
     policy = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
     policy.ship_policy(apps, None)
     importlib.import_module("reports.migrations.0002_roles").grant_admin(apps, None)
+    importlib.import_module("audit.migrations.0003_admin_reads_audit_trail").grant_admin(apps, None)
 
 
 @pytest.fixture

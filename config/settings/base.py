@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "boroughs",
     "diversion",
     "reports",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "diversion.tasks.referrals_flag_overdue_task",
         "schedule": crontab(minute=30, hour=5),
     },
+    # Every night: anonymise people whose follow-up ended more than RETENTION_MONTHS ago.
+    "anonymise-past-retention": {
+        "task": "diversion.tasks.people_anonymise_task",
+        "schedule": crontab(minute=15, hour=3),
+    },
 }
 
 CACHES = {
@@ -192,3 +198,14 @@ SERVICE_NAME = "Cannabis diversion pilot"
 # --- Diversion ----------------------------------------------------------------------------
 # A referral with no terminal outcome this many days after the encounter is flagged.
 REFERRAL_OUTCOME_DAYS = env.int("REFERRAL_OUTCOME_DAYS", default=28)
+
+# --- Access and accountability -----------------------------------------------------------
+# How many proxies we run in front of the service. 0: the audit trail records REMOTE_ADDR as
+# it is. N: it records the address N hops from the right of X-Forwarded-For (the one our
+# outermost proxy saw); anything further left was written by the client and is not trusted.
+AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+# Officer searches (find a person, search encounters) allowed per officer per hour.
+SEARCHES_PER_HOUR = env.int("SEARCHES_PER_HOUR", default=30)
+# Months after a person's last 12-month follow-up window closes before their name, date of
+# birth, PNC ID and encounter locations are removed (pseudonymised rows stay for reports).
+RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)

@@ -5,13 +5,13 @@
 what the page shows.
 """
 
-import csv
 import io
 from collections.abc import Mapping
 from typing import Any
 
 from django.template.loader import render_to_string
 
+from diversion.formula_safety import SafeCsvWriter, safe_workbook
 from reports import charts
 from reports.models import ReportStatus, ReportVersion
 from reports.renderings.tables import (
@@ -281,7 +281,7 @@ def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[
 def render_csv(version: ReportVersion) -> bytes:
     """Write every section one after another, each under a title row, suppressed."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow([f"Weekly report {version.week}, version {version.number}"])
     for label, value in cover_rows(version):
         writer.writerow([label, value])
@@ -337,6 +337,7 @@ def render_xlsx(version: ReportVersion) -> bytes:
         for index, column in enumerate(table.columns, start=1):
             letter = sheet.cell(row=2, column=index).column_letter
             sheet.column_dimensions[letter].width = max(12, len(column.label) + 2)
+    safe_workbook(book)  # no text cell may be read as a formula (OWASP CSV injection)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -1,9 +1,14 @@
-"""``export_encounters [--output PATH]``: the pseudonymised encounters CSV (SPEC §7)."""
+"""``export_encounters [--output PATH] [--user NAME]``: the pseudonymised encounters CSV (SPEC §7).
+
+Every run is audited under ``--user`` or, without it, the operating-system account.
+"""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.models import Action
+from audit.services import audit_record, command_actor
 from diversion.exports import encounters_export
 
 
@@ -15,14 +20,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", help="file to write (standard output when not given)")
+        parser.add_argument(
+            "--user", help="who is exporting, for the audit trail (default: the OS account)"
+        )
 
-    def handle(self, *args, output: str | None, **options) -> None:
+    def handle(self, *args, output: str | None, user: str | None = None, **options) -> None:
+        by = command_actor(username=user)
         if not output:
-            encounters_export(stream=self.stdout)
+            count = encounters_export(stream=self.stdout)
+            self._audit(by, count, "standard output")
             return
         path = Path(output)
         if not path.parent.is_dir():
             raise CommandError(f"There is no folder at {path.parent}")
         with path.open("w", encoding="utf-8", newline="") as stream:
             count = encounters_export(stream=stream)
+        self._audit(by, count, "a file")
         self.stderr.write(f"Exported {count} encounter{'' if count == 1 else 's'} to {path}.")
+
+    def _audit(self, by, count: int, where: str) -> None:
+        audit_record(
+            by=by,
+            action=Action.ENCOUNTERS_EXPORT,
+            detail=f"rows: {count}; to {where}",
+            channel="command",
+        )

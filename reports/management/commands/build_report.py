@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.models import Action
+from audit.services import audit_record, command_actor
 from reports.models import ReportVersion
 from reports.services import report_build
 from reports.weeks import WeekError, parse_week
@@ -33,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--week", required=True, help="ISO week, e.g. 2026-W10")
         parser.add_argument("--format", default="json", help="json (default), csv, xlsx or pdf")
         parser.add_argument("--output", help="file to write; standard output when absent")
+        parser.add_argument(
+            "--user", help="who is building, for the audit trail (default: the OS account)"
+        )
 
     def handle(self, *args, week: str, format: str, output: str | None, **options) -> None:
         errors: list[str] = []
@@ -59,6 +64,13 @@ class Command(BaseCommand):
                 "so that version was reused."
             )
         content = rendering(version, fmt)
+        audit_record(
+            by=command_actor(username=options.get("user")),
+            action=Action.REPORT_BUILD,
+            target=f"report:{version.week}/v{version.number}",
+            detail=f"format: {fmt}; new version: {'yes' if created else 'no'}",
+            channel="command",
+        )
         if output:
             Path(output).expanduser().write_bytes(content)
             self.stderr.write(f"Wrote the {fmt.upper()} to {output}.")

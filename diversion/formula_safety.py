@@ -1,0 +1,65 @@
+"""Keep spreadsheet programs from running text in exported files as formulas (OWASP CSV injection).
+
+Every CSV and XLSX writer passes its cells through ``safe_cell``: text that a spreadsheet would
+read as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a
+leading single quote, so it shows as the text it is. Numbers stay numbers, so a negative rate or
+count is still a number. ``is_plain_reference`` is the import-side check: references are plain
+ASCII letters, digits and hyphens, so none can carry a formula in the first place.
+"""
+
+import csv
+import re
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that is only a number ("-3", "-0.25", "-12.5%") is read as that number, not a formula.
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?%?")
+PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+
+
+def safe_cell(value: Any) -> Any:
+    """Return ``value`` with text that would start a formula prefixed by ``'``; others as given."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def safe_row(row: Iterable[Any]) -> list[Any]:
+    """Return a row with every text cell made safe."""
+    return [safe_cell(value) for value in row]
+
+
+class SafeCsvWriter:
+    """A ``csv.writer`` whose rows are made formula-safe before they are written."""
+
+    def __init__(self, stream: TextIO, **kwargs: Any) -> None:
+        self._writer = csv.writer(stream, **kwargs)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow(safe_row(row))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def safe_workbook(book: Any) -> None:
+    """Make every cell of an openpyxl workbook a value, never a formula, before it is saved.
+
+    Cells appended as text that looks like a formula (openpyxl then marks them ``f``) are
+    written back as quoted text of type ``s``.
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = safe_cell(cell.value)
+                    cell.data_type = "s"
+
+
+def is_plain_reference(value: str) -> bool:
+    """Say whether a reference is only ASCII letters, digits and hyphens."""
+    return bool(PLAIN_REFERENCE.fullmatch(value))
