@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from boroughs.services import officer_assign
+from reports.models import ReoffenceImportJob
 from reports.services import report_build_enqueue
 from tests.conftest import make_user
 from tests.diversion.factories import EncounterFactory, pilot_borough
@@ -44,6 +45,8 @@ VIEW_REPORTS = access(analyst=OK, approver=OK)
 SUBMIT = access(analyst=OK)
 APPROVE = access(approver=OK)
 AUDIT = access(admin=OK)
+# An analyst sees only their own uploads; a superuser may upload but sees nobody else's.
+OWN_UPLOAD = access(analyst=OK, superuser=NOT_FOUND)
 
 # name: (method, access to records in the officer's borough, access to others' records)
 TABLE: dict[str, tuple[str, dict, dict | None]] = {
@@ -66,6 +69,8 @@ TABLE: dict[str, tuple[str, dict, dict | None]] = {
     "reports:downloads": ("get", VIEW_REPORTS, None),
     "reports:encounters_export": ("get", VIEW_REPORTS, None),
     "reports:reoffences_upload": ("get", SUBMIT, None),
+    "reports:reoffence_import_detail": ("get", OWN_UPLOAD, None),
+    "reports:reoffence_import_status": ("get", OWN_UPLOAD, None),
     "reports:version_detail": ("get", VIEW_REPORTS, None),
     "reports:version_submit": ("post", SUBMIT, None),
     "reports:version_decide": ("post", APPROVE, None),
@@ -114,7 +119,16 @@ def world(officer, analyst, approver, admin_user, lewisham):
     theirs = EncounterFactory(borough=southwark, officer=other, accepted=True)
     version = make_version()
     job = report_build_enqueue(week="2026-W10", by=analyst)
-    common = {"pk": job.pk, "week": version.week, "number": version.number, "fmt": "csv"}
+    upload = ReoffenceImportJob.objects.create(
+        file_name="matches.csv", file_size=0, sha256="0" * 64, content=b"", uploaded_by=analyst
+    )
+    common = {
+        "upload_pk": upload.pk,
+        "pk": job.pk,
+        "week": version.week,
+        "number": version.number,
+        "fmt": "csv",
+    }
     users = {
         "anonymous": None,
         "officer": officer,
@@ -162,6 +176,8 @@ def test_every_url_answers_each_role_as_the_table_says(client, world, role):
             if expected is None:
                 continue
             kwargs = {key: params[variant][key] for key in wanted_params}
+            if name.startswith("reports:reoffence_import"):
+                kwargs["pk"] = params[variant]["upload_pk"]
             url = reverse(name, kwargs=kwargs)
             got = outcome(getattr(client, method)(url))
             tried += 1
