@@ -31,6 +31,7 @@ from diversion.models import (
 )
 from diversion.policies import as_rule, policy_model_in_force
 from diversion.referral_status import NO_TERMINAL_OUTCOME, status_on
+from diversion.validators import birth_date_problem, born_before, past_date_problem
 
 OUTCOME_FIELDS = ("attended_on", "completed_on", "did_not_attend_on", "withdrawn_on")
 TERMINAL_FIELDS = ("completed_on", "did_not_attend_on", "withdrawn_on")
@@ -76,8 +77,9 @@ def person_create(
     created_by: AbstractBaseUser | None = None,
 ) -> Person:
     """Record a person, giving them a reference and a pseudonym."""
-    if date_of_birth > timezone.localdate():
-        raise ValidationError({"date_of_birth": "Date of birth must be in the past"})
+    problem = birth_date_problem(date_of_birth, noun="date of birth")
+    if problem:
+        raise ValidationError({"date_of_birth": problem})
     person = Person(
         person_ref=person_ref or new_reference("PER"),
         pseudonym=new_pseudonym(),
@@ -301,8 +303,8 @@ def outcome_date_errors(
             continue
         if value < encounter_date:
             errors[field] = f"{label} date must be on or after the encounter date"
-        elif value > today:
-            errors[field] = f"{label} date must be today or in the past"
+        elif problem := past_date_problem(value, noun=f"{label} date", on=today):
+            errors[field] = problem
     terminal = [f for f in TERMINAL_FIELDS if values[f] is not None]
     if len(terminal) > 1:
         names = " and ".join(OUTCOME_LABELS[f] for f in terminal)
@@ -398,9 +400,9 @@ def reoffence_record(
     errors: dict[str, str] = {}
     if offence_date is None:
         errors["offence_date"] = "Enter the date of the offence"
-    elif offence_date > timezone.localdate():
-        errors["offence_date"] = "The date of the offence must be today or in the past"
-    elif offence_date <= person.date_of_birth:
+    elif problem := past_date_problem(offence_date, noun="the date of the offence"):
+        errors["offence_date"] = problem
+    elif not born_before(date_of_birth=person.date_of_birth, day=offence_date):
         errors["offence_date"] = "The date of the offence must be after the date of birth"
     if not offence_type:
         errors["offence_type"] = "Enter the type of offence"
