@@ -5,6 +5,7 @@ their ValidationErrors are put back onto the form with `add_service_errors`.
 """
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.fields import DateInputField
@@ -62,20 +63,14 @@ class GramsField(forms.CharField):
     """A quantity in grams, read by the one rule for quantities (`parse_grams`)."""
 
     def __init__(self, *, noun: str = "quantity", **kwargs) -> None:
-        kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
         self.noun = noun
 
-    def to_python(self, value):
+    def to_python(self, value) -> Decimal | None:
         text = super().to_python(value)
         if text in self.empty_values:
             return None
         return parse_grams(text, noun=self.noun)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("maxlength", None)  # a long paste gets a message, not silent truncation
-        return attrs
 
 
 def _past(value: date | None, noun: str) -> date | None:
