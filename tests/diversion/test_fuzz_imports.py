@@ -41,6 +41,7 @@ junk = st.one_of(
     ),
     st.text(alphabet=st.characters(categories=["Cc", "Cf", "Nd"]), min_size=1, max_size=5),
     st.sampled_from(['"', '"x', 'x"y', '""', "\x00", "\r", "\n", ",", "x" * 140_000]),
+    st.builds(lambda text: text + "\x00", st.text(max_size=5)),
 )
 # Pieces that break a CSV file's structure, inserted at random places in a good file.
 breakers = st.sampled_from(['"', "\x00", "\r", "\n", ",", '""', "\ufeff", "x" * 140_000])
@@ -69,7 +70,7 @@ def encounters_csv(row: dict[str, str]) -> str:
     return out.getvalue()
 
 
-def import_encounters(tmp_path: Path, content: bytes) -> None:
+def import_encounters(tmp_path: Path, content: bytes) -> list[str]:
     """Run the command; on failure, check the errors are plain and nothing was stored."""
     path = tmp_path / "fuzz.csv"
     path.write_bytes(content)
@@ -82,6 +83,11 @@ def import_encounters(tmp_path: Path, content: bytes) -> None:
         assert_plain_errors(err.getvalue().strip().splitlines())
     for record in Encounter.objects.all():
         record.full_clean()
+    return err.getvalue().strip().splitlines()
+
+
+def line_numbers(errors: list[str]) -> set[int]:
+    return {int(error.split(",")[0].removeprefix("line ")) for error in errors}
 
 
 @pytest.fixture
@@ -101,7 +107,11 @@ def test_import_encounters_with_one_value_replaced(tmp_path, lambeth, column, va
 def test_import_encounters_with_its_structure_broken(tmp_path, lambeth, position, piece):
     text = encounters_csv(BASE)
     at = position % (len(text) + 1)
-    import_encounters(tmp_path, (text[:at] + piece + text[at:]).encode("utf-8"))
+    errors = import_encounters(tmp_path, (text[:at] + piece + text[at:]).encode("utf-8"))
+    lines = text[:at].count("\n") + text[:at].count("\r") + piece.count("\n") + 2
+    assert line_numbers(errors) <= set(range(1, lines + 1))
+    if at > text.index("\n"):
+        assert 1 not in line_numbers(errors), "a broken data row is not a header problem"
 
 
 @FUZZ
