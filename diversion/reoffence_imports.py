@@ -20,6 +20,7 @@ from diversion.csvfiles import Record, read_records
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
 from diversion.validators import (
+    born_before,
     iso_date_problem,
     parse_iso_date,
     past_date_problem,
@@ -162,6 +163,25 @@ def _read(stream: TextIO, errors: list[str], today: date, mentioned: dict[int, s
     return rows
 
 
+def _born_before_offence(rows: list[_Row], people: dict[str, int], errors: list[str]) -> list[_Row]:
+    """Return the rows of known people, noting any offence dated on or before their birth."""
+    births = dict(
+        Person.objects.filter(pk__in=set(people.values())).values_list("id", "date_of_birth")
+    )
+    known: list[_Row] = []
+    for row in rows:
+        if row.person_ref not in people:
+            continue
+        if born_before(date_of_birth=births[people[row.person_ref]], day=row.offence_date):
+            known.append(row)
+        else:
+            errors.append(
+                f"line {row.line}, offence_date: The offence date must be after the person's "
+                "date of birth"
+            )
+    return known
+
+
 def reoffences_import(
     *, stream: TextIO, source_name: str, by: AbstractBaseUser | None = None
 ) -> ReoffenceImportResult:
@@ -186,7 +206,7 @@ def reoffences_import(
             errors.append(
                 f"line {line}, person_ref: There is no person with reference {person_ref!r}"
             )
-    known = [r for r in rows if r.person_ref in people]
+    known = _born_before_offence(rows, people, errors)
 
     # What is already stored for these people, and who already holds each source reference.
     existing = Reoffence.objects.filter(person_id__in={people[r.person_ref] for r in known})

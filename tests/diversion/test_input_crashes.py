@@ -336,3 +336,9 @@ def test_a_week_in_non_ascii_digits_is_refused_by_the_build_form_and_command(ana
 def test_last_week_is_still_accepted():
     week = (timezone.localdate() - timedelta(days=7)).isocalendar()
     assert BuildReportForm(data={"week": f"{week.year}-W{week.week:02d}"}).is_valid()
+
+
+def test_a_reoffence_before_the_persons_birth_is_refused_by_the_import_as_by_officers(person):
+    assert _reoffence_errors(REOFFENCE_HEADER + "PER-1,2003-05-05,theft,S1\n") == [
+        "line 2, offence_date: The offence date must be after the person's date of birth"
+    ]
