@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from boroughs.choices import BoroughRole
 from boroughs.roles import SERVICE_PERMISSIONS
 from diversion.eligibility import in_pilot  # the pure rule owns what "in the pilot" means
 
@@ -15,10 +16,7 @@ from diversion.eligibility import in_pilot  # the pure rule owns what "in the pi
 class Borough(models.Model):
     """One of the 33 London local authorities, identified by its ONS GSS code."""
 
-    class Role(models.TextChoices):
-        PILOT = "pilot", "Pilot"
-        COMPARISON = "comparison", "Comparison"
-        NONE = "none", "Not taking part"
+    Role = BoroughRole  # the one list of roles, also used by the eligibility rule
 
     gss_code = models.CharField(
         "GSS code",

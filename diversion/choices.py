@@ -58,7 +58,7 @@ class Substance(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    """Stored decisions; values match diversion.eligibility.Decision."""
+    """An encounter's decision: the one list, used by the eligibility rule and the models."""
 
     INELIGIBLE = "ineligible", "Not eligible"
     DIVERTED = "diverted", "Diverted"
@@ -97,7 +97,25 @@ class ProviderKind(models.TextChoices):
     COUNSELLING = "counselling", "Counselling"
 
 
+class Reason(models.TextChoices):
+    """Why an encounter is not eligible, in SPEC §3's fixed reporting order.
+
+    Exclusion factors add ``exclusion:<code>`` after these, in the order they were given.
+    """
+
+    AGE_UNDER_MIN = "age_under_min", "Under the minimum age"
+    AGE_OVER_MAX = "age_over_max", "Over the maximum age"
+    SUBSTANCE_NOT_ELIGIBLE = "substance_not_eligible", "Substance not eligible"
+    QUANTITY_OVER_LIMIT = "quantity_over_limit", "Quantity over the limit"
+    RECENT_DIVERSION = "recent_diversion", "Diverted within the previous 12 months"
+
+
+EXCLUSION_PREFIX = "exclusion:"
+
+
 class LeapDayRule(models.TextChoices):
+    """When someone born on 29 February has their birthday in a non-leap year."""
+
     MARCH_1 = "march_1", "1 March in non-leap years (UK practice)"
     FEBRUARY_28 = "february_28", "28 February in non-leap years"
 

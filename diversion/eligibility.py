@@ -12,44 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
-
-class Decision(StrEnum):
-    """The outcome of an encounter, as stored and reported."""
-
-    INELIGIBLE = "ineligible"
-    DIVERTED = "diverted"
-    DECLINED = "declined"
-    NOT_OFFERED = "not_offered"
-    # Diversion offered but the person's answer is not yet recorded (accepted is None).
-    OFFERED = "offered"
-
-
-class LeapDayRule(StrEnum):
-    """When someone born on 29 February has their birthday in a non-leap year."""
-
-    MARCH_1 = "march_1"  # UK practice, the default
-    FEBRUARY_28 = "february_28"
-
-
-class BoroughRole(StrEnum):
-    """A borough's part in the pilot: only pilot boroughs divert."""
-
-    PILOT = "pilot"
-    COMPARISON = "comparison"
-    NONE = "none"
-
+# The vocabularies are plain enums with labels, shared with the models; importing them touches
+# no database and no settings.
+# Re-exported (``as``) so callers keep naming them ``eligibility.Decision`` and so on.
+from boroughs.choices import BoroughRole as BoroughRole
+from diversion.choices import EXCLUSION_PREFIX as EXCLUSION_PREFIX
+from diversion.choices import Decision as Decision
+from diversion.choices import LeapDayRule as LeapDayRule
+from diversion.choices import Reason as Reason
 
 # Reasons are always reported in this order, then `exclusion:<code>` in the order given.
-REASON_ORDER: tuple[str, ...] = (
-    "age_under_min",
-    "age_over_max",
-    "substance_not_eligible",
-    "quantity_over_limit",
-    "recent_diversion",
-)
-EXCLUSION_PREFIX = "exclusion:"
+REASON_ORDER: tuple[str, ...] = tuple(reason.value for reason in Reason)
 
 SUBSTANCE_LABELS: Mapping[str, str] = {
     "cannabis_herbal": "herbal cannabis",
@@ -161,18 +135,18 @@ def reasons_for(facts: Facts, policy: Policy) -> tuple[str, ...]:
     age = age_on(facts.date_of_birth, facts.encounter_date, policy.leap_day_rule)
     reasons: list[str] = []
     if age < policy.min_age:
-        reasons.append("age_under_min")
+        reasons.append(Reason.AGE_UNDER_MIN.value)
     if age > policy.max_age:
-        reasons.append("age_over_max")
+        reasons.append(Reason.AGE_OVER_MAX.value)
     limit = policy.quantity_limits.get(facts.substance)
     if limit is None:
         # Quantity limits only exist for eligible substances, so there is nothing to check.
-        reasons.append("substance_not_eligible")
+        reasons.append(Reason.SUBSTANCE_NOT_ELIGIBLE.value)
     elif facts.quantity_grams > limit:
-        reasons.append("quantity_over_limit")
+        reasons.append(Reason.QUANTITY_OVER_LIMIT.value)
     window_start = subtract_months(facts.encounter_date, policy.prior_diversion_months)
     if any(window_start < d <= facts.encounter_date for d in facts.previous_diversion_dates):
-        reasons.append("recent_diversion")
+        reasons.append(Reason.RECENT_DIVERSION.value)
     reasons.extend(EXCLUSION_PREFIX + code for code in dict.fromkeys(facts.exclusions))
     return tuple(reasons)
 
@@ -234,14 +208,14 @@ def describe_reason(
     if code.startswith(EXCLUSION_PREFIX):
         factor = code.removeprefix(EXCLUSION_PREFIX)
         return f"Exclusion: {(exclusion_labels or {}).get(factor, factor)}"
-    if code == "age_under_min":
+    if code == Reason.AGE_UNDER_MIN:
         return f"Under {policy.min_age} on the encounter date"
-    if code == "age_over_max":
+    if code == Reason.AGE_OVER_MAX:
         return f"{policy.max_age + 1} or older on the encounter date"
-    if code == "substance_not_eligible":
+    if code == Reason.SUBSTANCE_NOT_ELIGIBLE:
         names = " or ".join(substance_label(s) for s in policy.quantity_limits)
         return f"The substance is not {names}" if names else "No substance is eligible"
-    if code == "quantity_over_limit":
+    if code == Reason.QUANTITY_OVER_LIMIT:
         if substance in policy.quantity_limits:
             limit = grams(policy.quantity_limits[substance])
             return f"The amount is over the {limit} g limit for {substance_label(substance)}"
@@ -250,7 +224,7 @@ def describe_reason(
             for s, limit in policy.quantity_limits.items()
         )
         return f"The amount is over the limit ({limits})"
-    if code == "recent_diversion":
+    if code == Reason.RECENT_DIVERSION:
         months = policy.prior_diversion_months
         return f"Diverted in the {months} month{'' if months == 1 else 's'} before this encounter"
     raise ValueError(f"Unknown reason code {code!r}")

@@ -6,6 +6,7 @@ their ValidationErrors are put back onto the form with `add_service_errors`.
 
 from collections.abc import Iterable
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.fields import DateInputField
@@ -20,6 +21,14 @@ from django.utils import timezone
 from boroughs.models import Borough
 from diversion.choices import Ethnicity, Gender, OtherwiseDisposal, Substance
 from diversion.models import ExclusionFactor, Person, Provider
+from diversion.validators import (
+    PlainTextValidator,
+    ReferenceValidator,
+    birth_date_problem,
+    date_from_parts,
+    parse_grams,
+    past_date_problem,
+)
 
 NEW_PERSON = "new"
 # Choice values for people met only in other boroughs: "elsewhere-0", "elsewhere-1", ...
@@ -49,13 +58,38 @@ class GovDateField(DateInputField):
         """Turn day, month and year into a date, refusing impossible ones plainly."""
         if not data_list or not all(data_list):
             return None
-        day, month, year = (str(v).strip() for v in data_list)
-        if len(year) != 4:
-            raise ValidationError("The year must include 4 numbers, for example 2004")
-        try:
-            return date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValidationError(self.real_date_message) from None
+        day, month, year = data_list
+        return date_from_parts(day=day, month=month, year=year, noun=self.noun)
+
+
+class GramsField(forms.CharField):
+    """A quantity in grams, read by the one rule for quantities (`parse_grams`)."""
+
+    def __init__(self, *, noun: str = "quantity", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.noun = noun
+
+    def to_python(self, value) -> Decimal | None:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        return parse_grams(text, noun=self.noun)
+
+
+def _past(value: date | None, noun: str) -> date | None:
+    """Apply the one rule for recorded dates (not in the future, not before 1900)."""
+    problem = value and past_date_problem(value, noun=noun)
+    if problem:
+        raise ValidationError(problem)
+    return value
+
+
+def _birth(value: date | None, noun: str) -> date | None:
+    """Apply the one rule for dates of birth (in the past, not before 1900)."""
+    problem = value and birth_date_problem(value, noun=noun)
+    if problem:
+        raise ValidationError(problem)
+    return value
 
 
 def add_service_errors(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
@@ -117,6 +151,7 @@ class PersonSearchForm(ErrorSummaryMixin, forms.Form):
     last_name = forms.CharField(
         label="Surname",
         max_length=100,
+        validators=[PlainTextValidator("the surname")],
         error_messages={"required": "Enter the person's surname"},
     )
     date_of_birth = GovDateField(label="Date of birth", noun="the person's date of birth")
@@ -131,11 +166,8 @@ class PersonSearchForm(ErrorSummaryMixin, forms.Form):
             submit="Find person",
         )
 
-    def clean_date_of_birth(self) -> date:
-        value = self.cleaned_data["date_of_birth"]
-        if value and value > timezone.localdate():
-            raise ValidationError("The date of birth must be in the past")
-        return value
+    def clean_date_of_birth(self) -> date | None:
+        return _birth(self.cleaned_data["date_of_birth"], "the date of birth")
 
 
 class PersonChooseForm(ErrorSummaryMixin, forms.Form):
@@ -179,10 +211,16 @@ class PersonForm(ErrorSummaryMixin, forms.Form):
     """A new person's details, recorded with their first encounter."""
 
     first_name = forms.CharField(
-        label="First name", max_length=100, error_messages={"required": "Enter a first name"}
+        label="First name",
+        max_length=100,
+        validators=[PlainTextValidator("the first name")],
+        error_messages={"required": "Enter a first name"},
     )
     last_name = forms.CharField(
-        label="Surname", max_length=100, error_messages={"required": "Enter a surname"}
+        label="Surname",
+        max_length=100,
+        validators=[PlainTextValidator("the surname")],
+        error_messages={"required": "Enter a surname"},
     )
     date_of_birth = GovDateField(label="Date of birth", noun="a date of birth")
     gender = forms.ChoiceField(
@@ -201,6 +239,7 @@ class PersonForm(ErrorSummaryMixin, forms.Form):
         label="PNC ID (optional)",
         max_length=20,
         required=False,
+        validators=[PlainTextValidator("the PNC ID")],
         help_text="Police National Computer ID, if the person has one",
     )
 
@@ -219,11 +258,8 @@ class PersonForm(ErrorSummaryMixin, forms.Form):
             submit="Continue",
         )
 
-    def clean_date_of_birth(self) -> date:
-        value = self.cleaned_data["date_of_birth"]
-        if value and value >= timezone.localdate():
-            raise ValidationError("The date of birth must be in the past")
-        return value
+    def clean_date_of_birth(self) -> date | None:
+        return _birth(self.cleaned_data["date_of_birth"], "the date of birth")
 
 
 class EncounterForm(ErrorSummaryMixin, forms.Form):
@@ -249,6 +285,7 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
     location = forms.CharField(
         label="Location",
         max_length=200,
+        validators=[PlainTextValidator("the location")],
         help_text="For example, the street or the park",
         error_messages={"required": "Enter where you met the person"},
     )
@@ -258,18 +295,10 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select the substance found"},
     )
-    quantity_grams = forms.DecimalField(
+    quantity_grams = GramsField(
         label="Quantity in grams",
-        max_digits=8,
-        decimal_places=3,
         help_text="Up to 3 decimal places, for example 3.5",
-        error_messages={
-            "required": "Enter the quantity in grams",
-            "invalid": "Quantity must be a number of grams, like 3.5",
-            "max_decimal_places": "Quantity must have no more than 3 decimal places",
-            "max_digits": "Quantity must be a number of grams below 100,000",
-            "max_whole_digits": "Quantity must be a number of grams below 100,000",
-        },
+        error_messages={"required": "Enter the quantity in grams"},
     )
     exclusions = forms.MultipleChoiceField(
         label="Exclusion factors present",
@@ -321,11 +350,8 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
             submit="Record encounter",
         )
 
-    def clean_encounter_date(self) -> date:
-        value = self.cleaned_data["encounter_date"]
-        if value and value > timezone.localdate():
-            raise ValidationError("The date of the encounter must be today or in the past")
-        return value
+    def clean_encounter_date(self) -> date | None:
+        return _past(self.cleaned_data["encounter_date"], "the date of the encounter")
 
     def clean_encounter_time(self) -> time:
         value = self.cleaned_data["encounter_time"].strip().replace(".", ":")
@@ -338,12 +364,6 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
         """Keep the factors in the form's order, whatever order the browser sends them in."""
         chosen = set(self.cleaned_data["exclusions"])
         return [code for code, _label in self.fields["exclusions"].choices if code in chosen]
-
-    def clean_quantity_grams(self):
-        value = self.cleaned_data["quantity_grams"]
-        if value is not None and value <= 0:
-            raise ValidationError("Quantity must be more than 0 grams")
-        return value
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -441,6 +461,7 @@ class ReoffenceForm(ErrorSummaryMixin, forms.Form):
     offence_type = forms.CharField(
         label="Type of offence",
         max_length=200,
+        validators=[PlainTextValidator("the type of offence")],
         help_text="For example, possession of cannabis or theft",
         error_messages={"required": "Enter the type of offence"},
     )
@@ -448,6 +469,7 @@ class ReoffenceForm(ErrorSummaryMixin, forms.Form):
         label="Source reference (optional)",
         max_length=100,
         required=False,
+        validators=[PlainTextValidator("the source reference")],
         help_text="For example, the crime or custody reference",
     )
 
@@ -462,11 +484,8 @@ class ReoffenceForm(ErrorSummaryMixin, forms.Form):
             submit="Record further offence",
         )
 
-    def clean_offence_date(self) -> date:
-        value = self.cleaned_data["offence_date"]
-        if value and value > timezone.localdate():
-            raise ValidationError("The date of the offence must be today or in the past")
-        return value
+    def clean_offence_date(self) -> date | None:
+        return _past(self.cleaned_data["offence_date"], "the date of the offence")
 
 
 class EncounterSearchForm(ErrorSummaryMixin, forms.Form):
@@ -476,9 +495,15 @@ class EncounterSearchForm(ErrorSummaryMixin, forms.Form):
         label="Encounter reference",
         max_length=64,
         required=False,
+        validators=[ReferenceValidator("the encounter reference")],
         help_text="For example, ENC-7K2M9QXA",
     )
-    last_name = forms.CharField(label="Surname", max_length=100, required=False)
+    last_name = forms.CharField(
+        label="Surname",
+        max_length=100,
+        required=False,
+        validators=[PlainTextValidator("the surname")],
+    )
     date_of_birth = GovDateField(label="Date of birth", noun="the date of birth", required=False)
 
     def __init__(self, *args, **kwargs) -> None:

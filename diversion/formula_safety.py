@@ -3,8 +3,8 @@
 Every CSV and XLSX writer passes its cells through ``safe_cell``: text that a spreadsheet would
 read as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a
 leading single quote, so it shows as the text it is. Numbers stay numbers, so a negative rate or
-count is still a number. ``is_plain_reference`` is the import-side check: references are plain
-ASCII letters, digits and hyphens, so none can carry a formula in the first place.
+count is still a number. On the way in, references must be plain ASCII letters, digits and
+hyphens (``diversion.validators.reference_problem``), so none can carry a formula at all.
 """
 
 import csv
@@ -15,7 +15,6 @@ from typing import Any, TextIO
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Text that is only a number ("-3", "-0.25", "-12.5%") is read as that number, not a formula.
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?%?")
-PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 
 
 def safe_cell(value: Any) -> Any:
@@ -58,8 +57,3 @@ def safe_workbook(book: Any) -> None:
                 if isinstance(cell.value, str):
                     cell.value = safe_cell(cell.value)
                     cell.data_type = "s"
-
-
-def is_plain_reference(value: str) -> bool:
-    """Say whether a reference is only ASCII letters, digits and hyphens."""
-    return bool(PLAIN_REFERENCE.fullmatch(value))

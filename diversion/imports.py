@@ -9,13 +9,11 @@ have done had an officer logged them one by one.
 
 from __future__ import annotations
 
-import csv
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TextIO
 
 from django.core.exceptions import ValidationError
@@ -33,8 +31,8 @@ from diversion.choices import (
     Gender,
     Substance,
 )
+from diversion.csvfiles import Record, read_records
 from diversion.facts import encounter_facts
-from diversion.formula_safety import is_plain_reference
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -51,6 +49,16 @@ from diversion.services import (
     new_pseudonym,
     outcome_date_errors,
     reason_rows,
+)
+from diversion.validators import (
+    birth_date_problem,
+    born_before,
+    iso_date_problem,
+    parse_grams,
+    parse_iso_date,
+    past_date_problem,
+    reference_problem,
+    text_problem,
 )
 
 COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
@@ -103,8 +111,7 @@ MAX_LENGTHS: dict[str, int] = {
     "first_name": 100,
     "last_name": 100,
 }
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_GRAMS = Decimal("99999.999")  # the column holds 8 digits, 3 after the point
+REFERENCE_COLUMNS: tuple[str, ...] = ("encounter_ref", "person_ref")
 BATCH_SIZE = 1000
 # Sets of the fixed vocabularies, made once (TextChoices.values builds a new list each time).
 GENDERS = frozenset(Gender.values)
@@ -221,129 +228,126 @@ class _Lookups:
         return self.providers.get(name) or self.providers_folded.get(name.casefold())
 
 
+def _bad(row: _Row, errors: _Errors, column: str, message: str) -> None:
+    errors.add(row.line, column, message)
+    row.bad_columns.add(column)
+
+
 def _read_date(row: _Row, column: str, errors: _Errors) -> date | None:
     value = row.raw[column]
-    if not value:
+    if not value or column in row.bad_columns:
         return None
     try:
-        if not ISO_DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
-        errors.add(
-            row.line,
-            column,
-            f"{LABELS[column]} must be a real date in the form YYYY-MM-DD, not {value!r}",
-        )
-        row.bad_columns.add(column)
+        _bad(row, errors, column, iso_date_problem(value, noun=LABELS[column]) or "")
         return None
 
 
 def _read_quantity(row: _Row, errors: _Errors) -> Decimal | None:
     value = row.raw["quantity_grams"]
-    if not value:
+    if not value or "quantity_grams" in row.bad_columns:
         return None
-    problem = None
     try:
-        quantity = Decimal(value)
-    except InvalidOperation:
-        quantity = None
-    if quantity is None or not quantity.is_finite() or "e" in value.lower():
-        problem = f"Quantity must be a number of grams, like 2.5, not {value!r}"
-    elif quantity <= 0:
-        problem = "Quantity must be more than 0 grams"
-    elif quantity != quantity.quantize(Decimal("0.001")):
-        problem = "Quantity must have no more than 3 decimal places"
-    elif quantity > MAX_GRAMS:
-        problem = "Quantity must be less than 100000 grams"
-    if problem:
-        errors.add(row.line, "quantity_grams", problem)
-        row.bad_columns.add("quantity_grams")
+        return parse_grams(value, noun="quantity")
+    except ValidationError as error:
+        _bad(row, errors, "quantity_grams", error.messages[0])
         return None
-    return quantity
 
 
-def _check_references(raw: dict[str, str], bad: Callable[[str, str], None]) -> None:
-    """Refuse references that are not plain letters, digits and hyphens.
-
-    A reference reaches the analysts' export, so one such as ``=HYPERLINK(...)`` must never
-    be stored (see diversion.formula_safety).
-    """
-    for column in ("encounter_ref", "person_ref"):
-        if raw[column] and not is_plain_reference(raw[column]):
-            bad(column, f"{LABELS[column]} must be only letters, digits and hyphens, like ENC-0001")
-
-
-def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Errors) -> _Row:
-    """Read one row's values, noting every value that is missing or not of the right form."""
-    row = _Row(line=line, raw=raw)
-
-    def bad(column: str, message: str) -> None:
-        errors.add(line, column, message)
-        row.bad_columns.add(column)
-
+def _check_text(row: _Row, errors: _Errors) -> None:
+    """Refuse control characters anywhere, bad references, missing and over-long values."""
+    for column, value in row.raw.items():
+        problem = text_problem(value, noun=LABELS[column])
+        if problem:
+            _bad(row, errors, column, problem)
     for column, what in REQUIRED.items():
-        if not raw[column]:
-            bad(column, f"Enter {what}")
+        if not row.raw[column] and column not in row.bad_columns:
+            _bad(row, errors, column, f"Enter {what}")
+    for column in REFERENCE_COLUMNS:
+        value = row.raw[column]
+        if value and column not in row.bad_columns:
+            problem = reference_problem(value, noun=LABELS[column])
+            if problem:
+                _bad(row, errors, column, problem)
     for column, limit in MAX_LENGTHS.items():
-        if len(raw[column]) > limit:
-            bad(column, f"{LABELS[column]} must be {limit} characters or fewer")
-    _check_references(raw, bad)
-    row.encounter_ref = raw["encounter_ref"]
-    row.person_ref = raw["person_ref"]
-    row.first_name = raw["first_name"]
-    row.last_name = raw["last_name"]
-    row.date_of_birth = _read_date(row, "date_of_birth", errors)
-    row.encounter_date = _read_date(row, "encounter_date", errors)
-    for column in OUTCOME_COLUMNS:
-        row.outcomes[column] = _read_date(row, column, errors)
+        if len(row.raw[column]) > limit and column not in row.bad_columns:
+            _bad(row, errors, column, f"{LABELS[column]} must be {limit} characters or fewer")
 
-    gender = raw["gender"]
-    if gender and gender not in GENDERS:
-        bad("gender", f"Gender must be male, female, other or not_stated, not {gender!r}")
-    row.gender = gender
-    ethnicity = raw["ethnicity"]
-    if ethnicity and ethnicity not in ETHNICITIES:
-        bad(
+
+def _read_codes(row: _Row, errors: _Errors) -> None:
+    """Read the columns that hold a code from a fixed list."""
+    raw = row.raw
+    if raw["gender"] and raw["gender"] not in GENDERS:
+        _bad(
+            row,
+            errors,
+            "gender",
+            f"Gender must be male, female, other or not_stated, not {raw['gender']!r}",
+        )
+    if raw["ethnicity"] and raw["ethnicity"] not in ETHNICITIES:
+        _bad(
+            row,
+            errors,
             "ethnicity",
             "Ethnicity must be a police self-defined ethnicity code "
-            f"({', '.join(Ethnicity.values)}), not {ethnicity!r}",
+            f"({', '.join(Ethnicity.values)}), not {raw['ethnicity']!r}",
         )
-    row.ethnicity = ethnicity
-    substance = raw["substance"]
-    if substance and substance not in SUBSTANCES:
-        bad(
+    if raw["substance"] and raw["substance"] not in SUBSTANCES:
+        _bad(
+            row,
+            errors,
             "substance",
-            f"Substance must be cannabis_herbal, cannabis_resin or other, not {substance!r}",
+            f"Substance must be cannabis_herbal, cannabis_resin or other, not {raw['substance']!r}",
         )
-    row.substance = substance
-    row.quantity = _read_quantity(row, errors)
-
-    code = raw["borough_code"].upper()
-    if code:
-        row.borough = lookups.boroughs.get(code)
-        if row.borough is None:
-            bad(
-                "borough_code",
-                f"There is no London borough with GSS code {raw['borough_code']!r}. "
-                "Codes run from E09000001 (City of London) to E09000033 (Westminster)",
-            )
-
-    codes = [c.strip() for c in raw["exclusions"].split(";") if c.strip()]
-    for unknown in dict.fromkeys(c for c in codes if c not in lookups.factors):
-        bad("exclusions", f"There is no exclusion factor with the code {unknown!r}")
-    row.exclusions = tuple(dict.fromkeys(codes))
-
+    row.gender, row.ethnicity, row.substance = raw["gender"], raw["ethnicity"], raw["substance"]
     accepted = raw["accepted"].lower()
     if accepted in ("yes", "no"):
         row.accepted = accepted == "yes"
     elif accepted:
-        bad("accepted", f"Accepted must be yes or no, not {raw['accepted']!r}")
+        _bad(row, errors, "accepted", f"Accepted must be yes or no, not {raw['accepted']!r}")
 
+
+def _read_links(row: _Row, lookups: _Lookups, errors: _Errors) -> None:
+    """Find the borough, exclusion factors and provider a row names."""
+    raw = row.raw
+    code = raw["borough_code"].upper()
+    if code:
+        row.borough = lookups.boroughs.get(code)
+        if row.borough is None:
+            _bad(
+                row,
+                errors,
+                "borough_code",
+                f"There is no London borough with GSS code {raw['borough_code']!r}. "
+                "Codes run from E09000001 (City of London) to E09000033 (Westminster)",
+            )
+    codes = [c.strip() for c in raw["exclusions"].split(";") if c.strip()]
+    for unknown in dict.fromkeys(c for c in codes if c not in lookups.factors):
+        _bad(row, errors, "exclusions", f"There is no exclusion factor with the code {unknown!r}")
+    row.exclusions = tuple(dict.fromkeys(codes))
     if raw["provider"]:
         row.provider = lookups.provider(raw["provider"])
         if row.provider is None:
-            bad("provider", f"There is no provider called {raw['provider']!r}")
+            _bad(row, errors, "provider", f"There is no provider called {raw['provider']!r}")
+
+
+def _parse_row(line: int, raw: dict[str, str], lookups: _Lookups, errors: _Errors) -> _Row:
+    """Read one row's values, noting every value that is missing or not of the right form.
+
+    A reference that fails its checks is left empty on the row, so it is never looked up.
+    """
+    row = _Row(line=line, raw=raw)
+    _check_text(row, errors)
+    for column in ("encounter_ref", "person_ref", "first_name", "last_name"):
+        setattr(row, column, "" if column in row.bad_columns else raw[column])
+    row.date_of_birth = _read_date(row, "date_of_birth", errors)
+    row.encounter_date = _read_date(row, "encounter_date", errors)
+    for column in OUTCOME_COLUMNS:
+        row.outcomes[column] = _read_date(row, column, errors)
+    _read_codes(row, errors)
+    row.quantity = _read_quantity(row, errors)
+    _read_links(row, lookups, errors)
     return row
 
 
@@ -405,54 +409,74 @@ def _stored_diversions(people: Iterable[Person]) -> dict[int, list[date]]:
     return dates
 
 
-def _read_rows(stream: TextIO, errors: _Errors) -> list[dict[str, str]] | None:
-    """Read the header and the rows, or note why the file cannot be read and return None."""
-    reader = csv.reader(stream)
-    line = 0  # the last line read whole
+def _check_header(header: list[str], errors: _Errors) -> list[str]:
+    """Return the header's column names, noting any that are missing, unknown or repeated."""
+    names = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
+    missing = [c for c in COLUMNS if c not in names]
+    unknown = [n for n in names if n not in COLUMNS]
+    repeated = [c for c in COLUMNS if names.count(c) > 1]
+    if missing:
+        errors.add(1, "header", f"The header is missing the columns: {', '.join(missing)}")
+    if unknown:
+        shown = ", ".join(repr(n[:60]) for n in unknown)
+        errors.add(1, "header", f"The header has columns that are not recognised: {shown}")
+    if repeated:
+        errors.add(1, "header", f"The header repeats the columns: {', '.join(repeated)}")
+    return names
+
+
+def _read_rows(stream: TextIO, errors: _Errors) -> list[tuple[int, dict[str, str]]] | None:
+    """Read the header and the rows as (line, values), or return None if the header is bad.
+
+    A record the csv module cannot read is reported on the line it starts on, and reading
+    goes on, so every problem in the file is listed at once.
+    """
+    records = read_records(stream)
+    line = 0  # the line the last record read starts on
     try:
-        header = next(reader, None)
-        if header is None:
+        header = next(records, None)
+        if header is None or (not header.problem and not header.cells):
             errors.add(
                 1,
                 "header",
                 f"The file is empty: the first row must name the columns {', '.join(COLUMNS)}",
             )
             return None
-        names = [name.strip().lstrip("\ufeff").strip().lower() for name in header]
-        missing = [c for c in COLUMNS if c not in names]
-        unknown = [n for n in names if n not in COLUMNS]
-        repeated = [c for c in COLUMNS if names.count(c) > 1]
-        if missing:
-            errors.add(1, "header", f"The header is missing the columns: {', '.join(missing)}")
-        if unknown:
-            shown = ", ".join(repr(n) for n in unknown)
-            errors.add(1, "header", f"The header has columns that are not recognised: {shown}")
-        if repeated:
-            errors.add(1, "header", f"The header repeats the columns: {', '.join(repeated)}")
+        if header.problem:
+            errors.add(1, "header", header.problem)
+            return None
+        names = _check_header(header.cells, errors)
         if errors:
             return None
-        rows: list[dict[str, str]] = []
-        for line, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                rows.append({})  # a blank line: skipped, but it keeps the line numbers right
-                continue
-            if len(cells) != len(names):
-                column = names[len(cells)] if len(cells) < len(names) else names[-1]
-                errors.add(
-                    line,
-                    column,
-                    f"This row has {len(cells)} values but the header has {len(names)} columns",
-                )
-                rows.append({})
-                continue
-            rows.append({name: cell.strip() for name, cell in zip(names, cells, strict=True)})
+        rows: list[tuple[int, dict[str, str]]] = []
+        for record in records:
+            line = record.line
+            values = _record_values(record, names, errors)
+            if values:
+                rows.append((record.line, values))
     except UnicodeDecodeError:
         errors.add(line + 1, "file", "The file must be saved as UTF-8 text")
         return None
-    except csv.Error as exc:
-        errors.add(line + 1, "file", f"The file is not a readable CSV file ({exc})")
-        return None
     return rows
+
+
+def _record_values(record: Record, names: list[str], errors: _Errors) -> dict[str, str] | None:
+    """Return a record's values by column, or None for a blank or broken record."""
+    cells = record.cells
+    if record.problem:
+        errors.add(record.line, "file", record.problem)
+        return None
+    if not any(cell.strip() for cell in cells):
+        return None  # a blank line is skipped
+    if len(cells) != len(names):
+        column = names[len(cells)] if len(cells) < len(names) else names[-1]
+        errors.add(
+            record.line,
+            column,
+            f"This row has {len(cells)} values but the header has {len(names)} columns",
+        )
+        return None
+    return {name: cell.strip() for name, cell in zip(names, cells, strict=True)}
 
 
 def _not_offered_because(row: _Row, assessment: eligibility.Assessment) -> str:
@@ -484,11 +508,7 @@ def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
     today = timezone.localdate()
     with transaction.atomic():
         lookups = _Lookups()
-        rows = [
-            _parse_row(line, raw, lookups, errors)
-            for line, raw in enumerate(raw_rows, start=2)
-            if raw
-        ]
+        rows = [_parse_row(line, raw, lookups, errors) for line, raw in raw_rows]
         stored = _stored_encounters(list({r.encounter_ref for r in rows if r.encounter_ref}))
         people = _stored_people(list({r.person_ref for r in rows if r.person_ref}))
 
@@ -550,14 +570,19 @@ def _check_business_rules(row: _Row, lookups: _Lookups, today: date, errors: _Er
             f"{row.borough.name} ({row.borough.gss_code}) is not taking part in the pilot, "
             "so encounters cannot be recorded there",
         )
-    if row.encounter_date is not None and row.encounter_date > today:
-        bad("encounter_date", "Encounter date must be today or in the past")
-    if row.date_of_birth is not None:
-        if row.date_of_birth > today:
-            bad("date_of_birth", "Date of birth must be in the past")
-        elif row.encounter_date is not None and row.date_of_birth >= row.encounter_date:
-            bad("date_of_birth", "Date of birth must be before the encounter date")
     if row.encounter_date is not None:
+        problem = past_date_problem(row.encounter_date, noun="encounter date", on=today)
+        if problem:
+            bad("encounter_date", problem)
+    if row.date_of_birth is not None:
+        problem = birth_date_problem(row.date_of_birth, noun="date of birth", on=today)
+        if problem:
+            bad("date_of_birth", problem)
+        elif row.encounter_date is not None and not born_before(
+            date_of_birth=row.date_of_birth, day=row.encounter_date
+        ):
+            bad("date_of_birth", "Date of birth must be before the encounter date")
+    if row.encounter_date is not None and "encounter_date" not in row.bad_columns:
         try:
             lookups.policies.in_force(row.encounter_date)
         except ValidationError:

@@ -4,10 +4,7 @@ Rules live in `diversion.eligibility` (the decision) and `diversion.services` (w
 models hold data and the constraints the database can keep.
 """
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -25,13 +22,24 @@ from diversion.choices import (
     ReoffenceSource,
     Substance,
 )
+from diversion.validators import (
+    PlainTextValidator,
+    ReferenceValidator,
+    validate_date_of_birth,
+    validate_grams,
+    validate_past_date,
+)
 
 
 class ExclusionFactor(models.Model):
     """Something that rules diversion out (e.g. signs of supply); admins add or retire them."""
 
     code = models.SlugField(max_length=50, unique=True, help_text="Used in imports and reasons")
-    label = models.CharField(max_length=200, help_text="Plain English, shown to officers")
+    label = models.CharField(
+        max_length=200,
+        help_text="Plain English, shown to officers",
+        validators=[PlainTextValidator("the label")],
+    )
     active = models.BooleanField(default=True, help_text="Retired factors stay on old records")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the form")
 
@@ -90,9 +98,7 @@ class SubstanceLimit(models.Model):
 
     policy = models.ForeignKey(EligibilityPolicy, on_delete=models.CASCADE, related_name="limits")
     substance = models.CharField(max_length=20, choices=Substance.choices)
-    max_grams = models.DecimalField(
-        max_digits=8, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
-    )
+    max_grams = models.DecimalField(max_digits=8, decimal_places=3, validators=[validate_grams])
 
     history = HistoricalRecords()
 
@@ -110,14 +116,21 @@ class SubstanceLimit(models.Model):
 class Person(models.Model):
     """Someone an officer met. Names and date of birth never leave the officer's view."""
 
-    person_ref = models.CharField("person reference", max_length=64, unique=True)
+    person_ref = models.CharField(
+        "person reference",
+        max_length=64,
+        unique=True,
+        validators=[ReferenceValidator("the person reference")],
+    )
     pseudonym = models.CharField(max_length=32, unique=True, editable=False)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    first_name = models.CharField(max_length=100, validators=[PlainTextValidator("the first name")])
+    last_name = models.CharField(max_length=100, validators=[PlainTextValidator("the surname")])
+    date_of_birth = models.DateField(validators=[validate_date_of_birth])
     gender = models.CharField(max_length=12, choices=Gender.choices)
     ethnicity = models.CharField(max_length=2, choices=Ethnicity.choices)
-    pnc_id = models.CharField("PNC ID", max_length=20, blank=True)
+    pnc_id = models.CharField(
+        "PNC ID", max_length=20, blank=True, validators=[PlainTextValidator("the PNC ID")]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     anonymised_at = models.DateTimeField(
         null=True,
@@ -140,7 +153,9 @@ class Person(models.Model):
 class Provider(models.Model):
     """A drug-education or counselling service that takes referrals in some boroughs."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(
+        max_length=200, unique=True, validators=[PlainTextValidator("the provider's name")]
+    )
     kind = models.CharField(max_length=20, choices=ProviderKind.choices)
     boroughs = models.ManyToManyField(Borough, related_name="providers", blank=True)
     active = models.BooleanField(default=True)
@@ -157,14 +172,23 @@ class Provider(models.Model):
 class Encounter(models.Model):
     """An officer's encounter with a person found with cannabis, and its stored decision."""
 
-    encounter_ref = models.CharField("encounter reference", max_length=64, unique=True)
+    encounter_ref = models.CharField(
+        "encounter reference",
+        max_length=64,
+        unique=True,
+        validators=[ReferenceValidator("the encounter reference")],
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="encounters")
     borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="encounters")
-    encounter_date = models.DateField(db_index=True)
+    encounter_date = models.DateField(db_index=True, validators=[validate_past_date])
     occurred_at = models.DateTimeField(null=True, blank=True, help_text="Empty for imports")
-    location = models.CharField(max_length=200, blank=True)
+    location = models.CharField(
+        max_length=200, blank=True, validators=[PlainTextValidator("the location")]
+    )
     substance = models.CharField(max_length=20, choices=Substance.choices)
-    quantity_grams = models.DecimalField(max_digits=8, decimal_places=3)
+    quantity_grams = models.DecimalField(
+        max_digits=8, decimal_places=3, validators=[validate_grams]
+    )
     otherwise_disposal = models.CharField(
         "disposal otherwise given",
         max_length=20,
@@ -284,10 +308,10 @@ class Referral(models.Model):
         Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
     appointment_on = models.DateField("appointment date", null=True, blank=True)
-    attended_on = models.DateField(null=True, blank=True)
-    completed_on = models.DateField(null=True, blank=True)
-    did_not_attend_on = models.DateField(null=True, blank=True)
-    withdrawn_on = models.DateField(null=True, blank=True)
+    attended_on = models.DateField(null=True, blank=True, validators=[validate_past_date])
+    completed_on = models.DateField(null=True, blank=True, validators=[validate_past_date])
+    did_not_attend_on = models.DateField(null=True, blank=True, validators=[validate_past_date])
+    withdrawn_on = models.DateField(null=True, blank=True, validators=[validate_past_date])
     flagged_at = models.DateTimeField(
         null=True, blank=True, help_text="When the daily check found no outcome in time"
     )
@@ -323,9 +347,16 @@ class Reoffence(models.Model):
     """A further offence of a known person, entered by an officer or matched from records."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reoffences")
-    offence_date = models.DateField(db_index=True)
-    offence_type = models.CharField(max_length=200)
-    source_ref = models.CharField("source reference", max_length=100, blank=True)
+    offence_date = models.DateField(db_index=True, validators=[validate_past_date])
+    offence_type = models.CharField(
+        max_length=200, validators=[PlainTextValidator("the type of offence")]
+    )
+    source_ref = models.CharField(
+        "source reference",
+        max_length=100,
+        blank=True,
+        validators=[PlainTextValidator("the source reference")],
+    )
     source = models.CharField(max_length=10, choices=ReoffenceSource.choices)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

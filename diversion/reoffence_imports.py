@@ -7,8 +7,6 @@ Rows already present with identical data change nothing, so the same file can be
 twice safely.
 """
 
-import csv
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
@@ -19,17 +17,33 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from diversion.choices import ReoffenceSource
+from diversion.csvfiles import Record, read_records
 from diversion.error_lists import ErrorList
-from diversion.formula_safety import is_plain_reference
 from diversion.imports import ImportFailed
 from diversion.models import Person, Reoffence
+from diversion.validators import (
+    born_before,
+    iso_date_problem,
+    parse_iso_date,
+    past_date_problem,
+    reference_problem,
+    text_problem,
+)
 
 COLUMNS = ("person_ref", "offence_date", "offence_type", "source_ref")
 COLUMN_ORDER = {column: place for place, column in enumerate(COLUMNS)}
 PERSON_BATCH = 5000
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-OFFENCE_TYPE_MAX = Reoffence._meta.get_field("offence_type").max_length
-SOURCE_REF_MAX = Reoffence._meta.get_field("source_ref").max_length
+TEXT_COLUMNS = ("person_ref", "offence_type", "source_ref")
+MAX_LENGTHS: dict[str, int] = {
+    column: Reoffence._meta.get_field(column).max_length
+    for column in ("offence_type", "source_ref")
+}
+NOUNS: dict[str, str] = {
+    "person_ref": "the person reference",
+    "offence_date": "the offence date",
+    "offence_type": "the type of offence",
+    "source_ref": "the source reference",
+}
 
 
 @dataclass(frozen=True)
@@ -61,84 +75,123 @@ class _Row:
     source_ref: str
 
 
+def _header_problem(record: Record | None) -> str | None:
+    """Say why the first record is not the header SPEC §7 names, or None if it is."""
+    if record is None or (not record.problem and not record.cells):
+        return "The file is empty; it needs a header row"
+    if record.problem:
+        return record.problem
+    header = [name.strip().lstrip("\ufeff") for name in record.cells]
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        return (
+            f"Add the missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (the columns are {','.join(COLUMNS)})"
+        )
+    return None
+
+
+def _date_problem(text: str, today: date) -> tuple[date | None, str | None]:
+    """Read an offence date by the one rule for dates: real, not future, not before 1900."""
+    if not text:
+        return None, "Enter an offence date"
+    try:
+        offence_date = parse_iso_date(text)
+    except ValueError:
+        return None, iso_date_problem(text, noun="the offence date")
+    return offence_date, past_date_problem(offence_date, noun="the offence date", on=today)
+
+
+def _value_problems(values: dict[str, str]) -> dict[str, str]:
+    """Check each value on its own: control characters, missing and over-long values."""
+    problems: dict[str, str] = {}
+    for column, value in values.items():
+        problem = text_problem(value, noun=NOUNS[column])
+        if problem:
+            problems[column] = problem
+    if not values["person_ref"]:
+        problems["person_ref"] = "Enter a person reference"
+    elif "person_ref" not in problems:
+        problem = reference_problem(values["person_ref"], noun=NOUNS["person_ref"])
+        if problem:
+            problems["person_ref"] = problem
+    if not values["offence_type"]:
+        problems["offence_type"] = "Enter the type of offence"
+    for column, limit in MAX_LENGTHS.items():
+        if len(values[column]) > limit:
+            problems.setdefault(
+                column, f"{NOUNS[column].capitalize()} must be {limit} characters or fewer"
+            )
+    return problems
+
+
+def _check_row(
+    record: Record, header: list[str], today: date, mentioned: dict[int, str]
+) -> tuple[_Row | None, list[str]]:
+    """Check one record; return the row if it is good, and its errors."""
+    line = record.line
+    if record.problem:
+        return None, [f"line {line}, file: {record.problem}"]
+    errors: list[str] = []
+    if len(record.cells) > len(header):
+        errors.append(f"line {line}, row: The row has more values than the header")
+    raw = dict(zip(header, record.cells, strict=False))
+    values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+    problems = _value_problems(values)
+    offence_date, date_problem = _date_problem(values["offence_date"], today)
+    if date_problem:
+        problems.setdefault("offence_date", date_problem)
+    if values["person_ref"] and "person_ref" not in problems:
+        mentioned[line] = values["person_ref"]
+    errors.extend(
+        f"line {line}, {column}: {problems[column]}" for column in COLUMNS if column in problems
+    )
+    if errors:
+        return None, errors
+    return _Row(line=line, offence_date=offence_date, **{c: values[c] for c in TEXT_COLUMNS}), []
+
+
 def _read(stream: TextIO, errors: ErrorList, today: date, mentioned: dict[int, str]) -> list[_Row]:
     """Check every row on its own; return the good ones and note every problem.
 
-    ``mentioned`` collects every row's person reference, good row or not, so an unknown
-    person is reported alongside the row's other problems.
+    ``mentioned`` collects every row's readable person reference, good row or not, so an
+    unknown person is reported alongside the row's other problems.
     """
-    reader = csv.DictReader(stream)
-    header = [(name or "").strip().lstrip("\ufeff") for name in (reader.fieldnames or [])]
-    if not header:
-        errors.append("line 1, header: The file is empty; it needs a header row")
+    records = read_records(stream)
+    first = next(records, None)
+    problem = _header_problem(first)
+    if problem or first is None:
+        errors.append(f"line 1, header: {problem}")
         return []
-    reader.fieldnames = header
-    missing = [column for column in COLUMNS if column not in header]
-    if missing:
-        errors.append(
-            f"line 1, header: Add the missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (the columns are {','.join(COLUMNS)})"
-        )
-        return []
+    header = [name.strip().lstrip("\ufeff") for name in first.cells]
     rows: list[_Row] = []
-    for raw in reader:
-        line = reader.line_num
-        row_errors: list[str] = []
-        if raw.get(None):
-            row_errors.append(f"line {line}, row: The row has more values than the header")
-        values = {column: (raw.get(column) or "").strip() for column in COLUMNS}
-        if not values["person_ref"]:
-            row_errors.append(f"line {line}, person_ref: Enter a person reference")
-        elif not is_plain_reference(values["person_ref"]):
-            row_errors.append(
-                f"line {line}, person_ref: The person reference must be only letters, digits "
-                "and hyphens"
-            )
-        else:
-            mentioned[line] = values["person_ref"]
-        offence_date = None
-        text = values["offence_date"]
-        if not text:
-            row_errors.append(f"line {line}, offence_date: Enter an offence date")
-        else:
-            try:
-                if not ISO_DATE.match(text):
-                    raise ValueError(text)
-                offence_date = date.fromisoformat(text)
-            except ValueError:
-                row_errors.append(
-                    f"line {line}, offence_date: Enter a real date in the form YYYY-MM-DD, "
-                    f"not {text!r}"
-                )
-            else:
-                if offence_date > today:
-                    row_errors.append(
-                        f"line {line}, offence_date: The offence date must be today or in the past"
-                    )
-        if not values["offence_type"]:
-            row_errors.append(f"line {line}, offence_type: Enter the type of offence")
-        elif len(values["offence_type"]) > OFFENCE_TYPE_MAX:
-            row_errors.append(
-                f"line {line}, offence_type: The type of offence must be "
-                f"{OFFENCE_TYPE_MAX} characters or fewer"
-            )
-        if len(values["source_ref"]) > SOURCE_REF_MAX:
-            row_errors.append(
-                f"line {line}, source_ref: The source reference must be "
-                f"{SOURCE_REF_MAX} characters or fewer"
-            )
+    for record in records:
+        if not record.problem and not record.cells:
+            continue  # a blank line
+        row, row_errors = _check_row(record, header, today, mentioned)
         errors.extend(row_errors)
-        if not row_errors:
-            rows.append(
-                _Row(
-                    line=line,
-                    person_ref=values["person_ref"],
-                    offence_date=offence_date,
-                    offence_type=values["offence_type"],
-                    source_ref=values["source_ref"],
-                )
-            )
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def _born_before_offence(rows: list[_Row], people: dict[str, int], errors: ErrorList) -> list[_Row]:
+    """Return the rows of known people, noting any offence dated on or before their birth."""
+    births = dict(
+        Person.objects.filter(pk__in=set(people.values())).values_list("id", "date_of_birth")
+    )
+    known: list[_Row] = []
+    for row in rows:
+        if row.person_ref not in people:
+            continue
+        if born_before(date_of_birth=births[people[row.person_ref]], day=row.offence_date):
+            known.append(row)
+        else:
+            errors.append(
+                f"line {row.line}, offence_date: The offence date must be after the person's "
+                "date of birth"
+            )
+    return known
 
 
 def reoffences_import(
@@ -166,7 +219,7 @@ def reoffences_import(
             errors.append(
                 f"line {line}, person_ref: There is no person with reference {person_ref!r}"
             )
-    known = [r for r in rows if r.person_ref in people]
+    known = _born_before_offence(rows, people, errors)
 
     # What is already stored for these people, and who already holds each source reference.
     existing = Reoffence.objects.filter(person_id__in={people[r.person_ref] for r in known})

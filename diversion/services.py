@@ -32,6 +32,12 @@ from diversion.models import (
 )
 from diversion.policies import as_rule, policy_model_in_force
 from diversion.referral_status import NO_TERMINAL_OUTCOME, status_on
+from diversion.validators import (
+    birth_date_problem,
+    born_before,
+    grams_problem,
+    past_date_problem,
+)
 
 OUTCOME_FIELDS = ("attended_on", "completed_on", "did_not_attend_on", "withdrawn_on")
 TERMINAL_FIELDS = ("completed_on", "did_not_attend_on", "withdrawn_on")
@@ -77,8 +83,9 @@ def person_create(
     created_by: AbstractBaseUser | None = None,
 ) -> Person:
     """Record a person, giving them a reference and a pseudonym."""
-    if date_of_birth > timezone.localdate():
-        raise ValidationError({"date_of_birth": "Date of birth must be in the past"})
+    problem = birth_date_problem(date_of_birth, noun="date of birth")
+    if problem:
+        raise ValidationError({"date_of_birth": problem})
     person = Person(
         person_ref=person_ref or new_reference("PER"),
         pseudonym=new_pseudonym(),
@@ -156,9 +163,9 @@ def _encounter_errors(
 ) -> dict[str, str]:
     """Check an encounter's input before it is judged; return plain-English errors by field."""
     errors: dict[str, str] = {}
-    today = timezone.localdate()
-    if encounter_date > today:
-        errors["encounter_date"] = "The date of the encounter must be today or in the past"
+    date_problem = past_date_problem(encounter_date, noun="the date of the encounter")
+    if date_problem:
+        errors["encounter_date"] = date_problem
     if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
         errors["occurred_at"] = "The time of the encounter must be now or in the past"
     if borough.role == Borough.Role.NONE:
@@ -166,11 +173,10 @@ def _encounter_errors(
             f"{borough.name} is not taking part in the diversion pilot, "
             "so encounters cannot be recorded there"
         )
-    if quantity_grams is None or quantity_grams <= 0:
-        errors["quantity_grams"] = "The amount must be more than 0 grams"
-    elif quantity_grams != quantity_grams.quantize(Decimal("0.001")):
-        errors["quantity_grams"] = "The amount must have no more than 3 decimal places"
-    if person.date_of_birth >= encounter_date:
+    grams = grams_problem(quantity_grams, noun="the amount")
+    if grams:
+        errors["quantity_grams"] = grams
+    if not born_before(date_of_birth=person.date_of_birth, day=encounter_date):
         errors["encounter_date"] = "The date of the encounter must be after the date of birth"
     return errors
 
@@ -404,8 +410,8 @@ def outcome_date_errors(
             continue
         if value < encounter_date:
             errors[field] = f"{label} date must be on or after the encounter date"
-        elif value > today:
-            errors[field] = f"{label} date must be today or in the past"
+        elif problem := past_date_problem(value, noun=f"{label} date", on=today):
+            errors[field] = problem
     terminal = [f for f in TERMINAL_FIELDS if values[f] is not None]
     if len(terminal) > 1:
         names = " and ".join(OUTCOME_LABELS[f] for f in terminal)
@@ -501,9 +507,9 @@ def reoffence_record(
     errors: dict[str, str] = {}
     if offence_date is None:
         errors["offence_date"] = "Enter the date of the offence"
-    elif offence_date > timezone.localdate():
-        errors["offence_date"] = "The date of the offence must be today or in the past"
-    elif offence_date <= person.date_of_birth:
+    elif problem := past_date_problem(offence_date, noun="the date of the offence"):
+        errors["offence_date"] = problem
+    elif not born_before(date_of_birth=person.date_of_birth, day=offence_date):
         errors["offence_date"] = "The date of the offence must be after the date of birth"
     if not offence_type:
         errors["offence_type"] = "Enter the type of offence"

@@ -6,6 +6,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from diversion.validators import PlainTextValidator
 from reports.import_jobs import MAX_UPLOAD_BYTES
 from reports.weeks import WeekError, parse_week, week_just_ended
 
@@ -51,6 +52,7 @@ class DecisionForm(forms.Form):
         help_text="Needed when you return the report: say what needs to change",
         required=False,
         max_length=2000,
+        validators=[PlainTextValidator("the comment", multiline=True)],
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"max_length": "The comment must be 2,000 characters or fewer"},
     )

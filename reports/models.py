@@ -5,6 +5,9 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from diversion.validators import PlainTextValidator
+from reports.weeks import validate_week
+
 
 class ReportStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -16,7 +19,9 @@ class ReportStatus(models.TextChoices):
 class ReportVersion(models.Model):
     """One build of the report for an ISO week; approved versions never change."""
 
-    week = models.CharField(max_length=8, db_index=True, help_text="ISO week, e.g. 2026-W10")
+    week = models.CharField(
+        max_length=8, db_index=True, help_text="ISO week, e.g. 2026-W10", validators=[validate_week]
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     number = models.PositiveIntegerField("version")
@@ -39,7 +44,9 @@ class ReportVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    approver_comment = models.TextField(blank=True)
+    approver_comment = models.TextField(
+        blank=True, validators=[PlainTextValidator("the comment", multiline=True)]
+    )
 
     history = HistoricalRecords()
 

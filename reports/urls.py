@@ -8,7 +8,7 @@ from reports import views
 class WeekConverter:
     """An ISO week written YYYY-Www, e.g. 2026-W10."""
 
-    regex = r"\d{4}-W\d{2}"
+    regex = r"[0-9]{4}-W[0-9]{2}"  # ASCII digits only, as reports.weeks.parse_week
 
     def to_python(self, value: str) -> str:
         return value

@@ -7,7 +7,8 @@ time zone arithmetic is needed once "today" is known.
 import re
 from datetime import date, timedelta
 
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+# ASCII digits only: `\d` and int() would also take "１２３４" and build a week nobody typed.
+WEEK_PATTERN = re.compile(r"([0-9]{4})-W([0-9]{2})")
 
 
 class WeekError(ValueError):
@@ -25,7 +26,7 @@ def parse_week(week: str) -> tuple[date, date]:
     Strict: the zero-padded week number is required, and week 53 only exists in years that have
     one, so a typo never silently builds the report for a different week.
     """
-    match = WEEK_PATTERN.match(week.strip()) if isinstance(week, str) else None
+    match = WEEK_PATTERN.fullmatch(week.strip()) if isinstance(week, str) else None
     if match is None:
         raise WeekError(f"Enter the week as YYYY-Www, for example 2026-W10, not {week!r}")
     year, number = int(match.group(1)), int(match.group(2))
@@ -51,3 +52,13 @@ def week_just_ended(today: date) -> str:
     on a Sunday, the week before (the current week is not over until the Sunday is).
     """
     return week_of(today - timedelta(days=today.isoweekday()))
+
+
+def validate_week(value: str) -> None:
+    """Refuse a week that is not a real ISO week written ``YYYY-Www`` in ASCII digits."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        parse_week(value)
+    except WeekError as error:
+        raise ValidationError(str(error)) from None

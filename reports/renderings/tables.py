@@ -9,19 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boroughs.models import Borough
+from diversion.choices import Reason
 from diversion.models import ExclusionFactor
 from reports import suppression
 from reports.suppression import SUPPRESSED, WITHHELD
 
 ALL = "ALL"
 
-REASON_LABELS: dict[str, str] = {
-    "age_under_min": "Under the minimum age",
-    "age_over_max": "Over the maximum age",
-    "substance_not_eligible": "Substance not eligible",
-    "quantity_over_limit": "Quantity over the limit",
-    "recent_diversion": "Diverted within the previous 12 months",
-}
+REASON_LABELS: dict[str, str] = dict(Reason.choices)
 REASON_ORDER = list(REASON_LABELS)
 
 GROUP_LABELS = {"diverted": "Diverted", "comparison": "Comparison"}

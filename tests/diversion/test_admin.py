@@ -262,3 +262,28 @@ def test_report_admin_is_read_only(client, db):
     assert client.get(reverse("admin:reports_reportversion_add")).status_code == 403
     assert client.get(reverse("admin:reports_reportbuildjob_add")).status_code == 403
     assert client.get(reverse("admin:reports_reportdownload_add")).status_code == 403
+
+
+def test_person_correction_in_the_admin_keeps_the_input_rules(admin_client_, encounter):
+    """The admin's ModelForm runs the model fields' validators: no 1899 birth, no escapes."""
+    person = encounter.person
+    url = reverse("admin:diversion_person_change", args=[person.pk])
+    response = admin_client_.post(
+        url,
+        {
+            "first_name": "Sam\x1b[2J",
+            "last_name": person.last_name,
+            "date_of_birth": "1899-12-31",
+            "gender": person.gender,
+            "ethnicity": person.ethnicity,
+            "pnc_id": "",
+            "change_reason": "Typo",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The first name must not contain control or invisible characters" in html
+    assert "The date of birth must be in 1900 or later" in html
+    person.refresh_from_db()
+    assert person.date_of_birth == encounter.person.date_of_birth
+    assert person.history.count() == 1

@@ -79,8 +79,10 @@ def test_a_file_with_any_bad_row_imports_nothing_and_lists_every_error(people):
         load(text)
     assert failure.value.errors == [
         "line 3, person_ref: There is no person with reference 'PER-404'",
-        "line 4, offence_date: Enter a real date in the form YYYY-MM-DD, not '2024-02-30'",
-        "line 5, offence_date: Enter a real date in the form YYYY-MM-DD, not '01/03/2024'",
+        "line 4, offence_date: The offence date must be a real date in the form YYYY-MM-DD, "
+        "not '2024-02-30'",
+        "line 5, offence_date: The offence date must be a real date in the form YYYY-MM-DD, "
+        "not '01/03/2024'",
         "line 6, offence_type: Enter the type of offence",
         "line 7, offence_date: The offence date must be today or in the past",
         "line 8, person_ref: Enter a person reference",
@@ -125,7 +127,10 @@ def test_command_fails_listing_every_error(people, tmp_path):
     message = str(failure.value)
     assert "Nothing was imported" in message
     assert "line 2, person_ref: There is no person with reference 'PER-9'" in message
-    assert "line 3, offence_date: Enter a real date in the form YYYY-MM-DD" in message
+    assert (
+        "line 3, offence_date: The offence date must be a real date in the form YYYY-MM-DD"
+        in message
+    )
     assert not Reoffence.objects.exists()
 
 
@@ -139,7 +144,8 @@ def test_an_unknown_person_is_reported_beside_the_rows_other_problems(people):
         load("person_ref,offence_date,offence_type,source_ref\nNOBODY,2025-13-01,,\n")
     assert failed.value.errors == [
         "line 2, person_ref: There is no person with reference 'NOBODY'",
-        "line 2, offence_date: Enter a real date in the form YYYY-MM-DD, not '2025-13-01'",
+        "line 2, offence_date: The offence date must be a real date in the form YYYY-MM-DD, "
+        "not '2025-13-01'",
         "line 2, offence_type: Enter the type of offence",
     ]
     assert not Reoffence.objects.exists()

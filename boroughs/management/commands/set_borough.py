@@ -1,6 +1,5 @@
 """``set_borough GSS --role pilot|comparison|none [--start DATE] [--end DATE]`` (SPEC §7)."""
 
-import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -8,8 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from boroughs.models import Borough
 from boroughs.services import borough_configure
-
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from diversion.validators import parse_iso_date
 
 
 def _parse_date(value: str | None, option: str, errors: list[str]) -> date | None:
@@ -17,9 +15,7 @@ def _parse_date(value: str | None, option: str, errors: list[str]) -> date | Non
     if value is None or value == "":
         return None
     try:
-        if not ISO_DATE.match(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         errors.append(f"{option} must be a real date in the form YYYY-MM-DD, not {value!r}.")
         return None
