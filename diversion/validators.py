@@ -180,9 +180,10 @@ def text_problem(value: str, *, noun: str = "the text", multiline: bool = False)
 def reference_problem(value: str, *, noun: str = "the reference") -> str | None:
     """Say why ``value`` is not a reference: ASCII letters and digits joined by hyphens."""
     if not REFERENCE.fullmatch(value):
+        example = "PER-7K2M9QXA" if "person" in noun else "ENC-7K2M9QXA"
         return (
             f"{_sentence(noun)} must contain only letters A to Z, numbers 0 to 9 and hyphens, "
-            "like ENC-7K2M9QXA"
+            f"like {example}"
         )
     return None
 

@@ -87,3 +87,25 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def upload_reoffences(client, celery_eager):
+    """Post a reoffence file to the upload page, run its import job, and return the next page.
+
+    The job is sent when the upload commits; tests run inside a transaction that never
+    commits, so the commit callbacks are run here, in-process, before the job page is read.
+    """
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import TestCase
+
+    def upload(content: str | bytes, name: str = "matches.csv"):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        file = SimpleUploadedFile(name, data, content_type="text/csv")
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client.post("/reports/reoffences/upload/", {"file": file})
+        if response.status_code != 302:
+            return response
+        return client.get(response["Location"])
+
+    return upload

@@ -57,7 +57,7 @@ def test_import_encounters_refuses_a_reference_that_is_not_plain(tmp_path: Path,
     with pytest.raises(CommandError):
         call_command("import_encounters", str(path), stdout=StringIO(), stderr=(err := StringIO()))
     assert f"line 2, {column}: " in err.getvalue()
-    assert "must be only letters, digits and hyphens" in err.getvalue()
+    assert "must contain only letters A to Z, numbers 0 to 9 and hyphens" in err.getvalue()
     assert not Encounter.objects.exists()
 
 
@@ -74,5 +74,6 @@ def test_import_reoffences_refuses_a_formula_person_reference():
     with pytest.raises(ReoffenceImportFailed) as failure:
         reoffences_import(stream=StringIO(text), source_name="matches.csv", by=None)
     assert failure.value.errors == [
-        "line 2, person_ref: The person reference must be only letters, digits and hyphens"
+        "line 2, person_ref: The person reference must contain only letters A to Z, numbers 0 to 9 "
+        "and hyphens, like PER-7K2M9QXA"
     ]
