@@ -15,3 +15,4 @@ STORAGES = {
 # Serve static files straight from the source folders; there is no collectstatic here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+AXES_VERBOSE = False
