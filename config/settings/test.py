@@ -2,7 +2,8 @@
 
 from config.settings.base import *  # noqa: F403
 
-SECRET_KEY = "test-only-secret-key"
+# (B105: the test suite's own key, never used by a deployment.)
+SECRET_KEY = "test-only-secret-key"  # nosec B105
 DEBUG = False
 # Hashing passwords slowly is a security feature; in tests it only costs time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -87,9 +87,7 @@ def test_the_builder_posting_a_decision_anyway_changes_nothing(client):
     enrol(builder)
     version = _submitted(built_by=builder)
     client.force_login(builder)
-    url = reverse(
-        "reports:version_decide", kwargs={"week": version.week, "number": version.number}
-    )
+    url = reverse("reports:version_decide", kwargs={"week": version.week, "number": version.number})
     response = client.post(url, {"decision": "approve", "comment": ""}, follow=True)
     assert "Someone other than the person who built it" in response.content.decode()
     version.refresh_from_db()
