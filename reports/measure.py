@@ -364,7 +364,7 @@ JOIN {Encounter._meta.db_table} e ON e.id = p.id
 WHERE p.mk <= %s
 GROUP BY pe.ethnicity, pe.gender, {band}
 """  # nosec B608
-    # (B608: only table names and fixed SQL are put in the text; values go as parameters.)
+        # (B608: only table names and fixed SQL are put in the text; values go as parameters.)
         reoffending = _reoffending_counts(sql, [*params, cutoff])
 
     dimensions = {
