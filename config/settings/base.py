@@ -126,6 +126,8 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # Two-factor authentication (django-otp): authenticator app codes and single-use recovery codes.
 OTP_TOTP_ISSUER = "Cannabis diversion pilot"
 RECOVERY_CODE_COUNT = 10
+# The admin's device pages never show a device's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions end after 30 minutes without a request, and 12 hours after sign-in whatever happens.
 SESSION_IDLE_TIMEOUT = 30 * 60
