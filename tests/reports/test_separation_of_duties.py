@@ -205,3 +205,20 @@ def test_only_a_superuser_makes_an_admin_and_nobody_makes_a_superuser_in_the_adm
     assert person.is_staff and not person.is_superuser
     assert list(person.groups.values_list("name", flat=True)) == [ADMIN]
     assert person.history.latest().history_user == root
+
+
+def test_a_new_account_needs_a_reason_kept_in_its_history(client, admin_user):
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_add")
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {"username": "newbie", "password1": "a-Long-pass-phrase-42"}
+    data["password2"] = data["password1"]
+    for formset in page.context["inline_admin_formsets"]:
+        prefix = formset.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and not User.objects.filter(username="newbie").exists()
+    assert client.post(url, {**data, "change_reason": "Started at MOPAC"}).status_code == 302
+    record = User.objects.get(username="newbie").history.earliest()
+    assert (record.history_user, record.history_change_reason) == (admin_user, "Started at MOPAC")
