@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
@@ -47,6 +47,13 @@ class OfficerAssignmentInline(admin.TabularInline):
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class ServiceGroupAdmin(SimpleHistoryAdmin, GroupAdmin):
+    """Roles (groups) with the history of their permissions."""
+
 
 REASON_HELP = "Kept in the account's history with your name, for audit."
 

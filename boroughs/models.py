@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -106,3 +106,5 @@ register(
     m2m_fields=["groups", "user_permissions"],
     excluded_fields=["password", "last_login"],
 )
+# What each role (group) may do is kept in history the same way.
+register(Group, app="boroughs", m2m_fields=["permissions"])

@@ -222,3 +222,16 @@ def test_a_new_account_needs_a_reason_kept_in_its_history(client, admin_user):
     assert client.post(url, {**data, "change_reason": "Started at MOPAC"}).status_code == 302
     record = User.objects.get(username="newbie").history.earliest()
     assert (record.history_user, record.history_change_reason) == (admin_user, "Started at MOPAC")
+
+
+def test_a_change_to_what_a_role_may_do_is_kept_in_history(client):
+    root = User.objects.create_superuser("root", password="x-x-x-x-x-x")
+    enrol(root)
+    client.force_login(root)
+    approvers = Group.objects.get(name=APPROVER)
+    url = reverse("admin:auth_group_change", args=[approvers.pk])
+    kept = [str(p) for p in approvers.permissions.values_list("pk", flat=True)]
+    assert client.post(url, {"name": APPROVER, "permissions": kept[:1]}).status_code == 302
+    record = approvers.history.latest()
+    assert record.history_user == root
+    assert [str(p.permission_id) for p in record.permissions.all()] == kept[:1]
