@@ -7,12 +7,14 @@ time-based code from an authenticator app (TOTP), or one of ten single-use recov
 
 from base64 import b32encode
 from dataclasses import dataclass
+from math import ceil
 
 import django_otp
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -73,7 +75,36 @@ def authenticator_enrolment_start(*, user: AbstractBaseUser) -> Enrolment:
     return _enrolment(device)
 
 
-@transaction.atomic
+APP_CODE_WRONG = "Enter the 6-digit code your authenticator app shows now"
+CODE_WRONG = "Enter a correct code from your authenticator app, or a recovery code"
+
+
+def _refusal(device: Device | None, code: str, wrong: str) -> str | None:
+    """Check the code on the device; say why it is refused, or None if it is accepted.
+
+    The device records a failure and makes the person wait longer after each one
+    (django-otp's throttling), so codes cannot be guessed quickly. Callers raise only after
+    their transaction has committed, so that record is kept.
+    """
+    if device is None:
+        return wrong
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        until = (details or {}).get("locked_until")
+        seconds = max(ceil((until - timezone.now()).total_seconds()), 1) if until else 1
+        wait = f"{seconds} second{'' if seconds == 1 else 's'}"
+        return f"You entered a wrong code. Wait {wait}, then enter the new code"
+    return None if device.verify_token(code) else wrong
+
+
+def _recovery_codes_issue(*, user: AbstractBaseUser) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
+    return codes
+
+
 def authenticator_enrolment_confirm(
     *, user: AbstractBaseUser, code: str
 ) -> tuple[TOTPDevice, list[str]]:
@@ -81,35 +112,33 @@ def authenticator_enrolment_confirm(
 
     The recovery codes are returned once, to be shown once; only they can be used again.
     """
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).select_for_update().first()
-    if device is None or not device.verify_token(code):
-        raise TwoFactorError("Enter the 6-digit code your authenticator app shows now")
-    device.confirmed = True
-    device.save()
-    StaticDevice.objects.filter(user=user).delete()
-    recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
-    return device, codes
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.devices_for_user(user, confirmed=False).select_for_update().first()
+        )
+        refusal = _refusal(device, code, APP_CODE_WRONG)
+        if refusal is None:
+            device.confirmed = True
+            device.save()
+            return device, _recovery_codes_issue(user=user)
+    raise TwoFactorError(refusal)
 
 
 def _normalised(code: str) -> str:
     return "".join(code.split()).lower()
 
 
-@transaction.atomic
 def second_factor_check(*, user: AbstractBaseUser, code: str) -> Device:
-    """Return the device that accepts the code: an app code, or a recovery code (used up).
-
-    Each device counts its failures and makes the person wait longer after each one
-    (django-otp's throttling), so codes cannot be guessed quickly.
-    """
+    """Return the device that accepts the code: an app code, or a recovery code (used up)."""
     code = _normalised(code)
     model = TOTPDevice if code.isdigit() else StaticDevice
-    for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
-        if device.verify_token(code):
-            return device
-    raise TwoFactorError("Enter a correct code from your authenticator app, or a recovery code")
+    refusal = CODE_WRONG
+    with transaction.atomic():
+        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+            refusal = _refusal(device, code, CODE_WRONG)
+            if refusal is None:
+                return device
+    raise TwoFactorError(refusal)
 
 
 def recovery_codes_left(*, user: AbstractBaseUser) -> int:

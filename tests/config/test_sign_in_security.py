@@ -9,6 +9,8 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.middleware import LAST_SEEN_AT, SIGNED_IN_AT
 from tests.conftest import PASSWORD, make_user, totp_code
@@ -94,6 +96,14 @@ def test_an_administrator_can_lift_a_lock_at_once(officer):
 # --- Second factor -------------------------------------------------------------------------
 
 
+def _wait_out_throttle(user) -> None:
+    """Move the devices' last failure back, as waiting out django-otp's delay would."""
+    for model in (TOTPDevice, StaticDevice):
+        model.objects.filter(user=user).update(
+            throttling_failure_timestamp=timezone.now() - timedelta(minutes=1)
+        )
+
+
 def _signed_in(username: str, url: str = SIGN_IN) -> Client:
     client = Client()
     assert _attempt(client, url, username, PASSWORD).status_code == 302
@@ -149,6 +159,7 @@ def test_a_recovery_code_works_once(approver):
     again = _signed_in("approver")
     assert again.post("/two-factor/verify/", {"code": code}).status_code == 400
     assert again.get("/").status_code == 302
+    _wait_out_throttle(approver)
     assert again.post("/two-factor/verify/", {"code": other}).status_code == 302
     assert again.get("/").status_code == 200
 
@@ -172,6 +183,7 @@ def test_a_new_approver_sets_up_an_authenticator_then_gets_recovery_codes():
     refused = client.post("/two-factor/set-up/", {"code": "000000", "next": "/"})
     assert refused.status_code == 400
     assert "Enter the 6-digit code" in refused.content.decode()
+    _wait_out_throttle(user)
 
     confirmed = client.post("/two-factor/set-up/", {"code": totp_code(user), "next": "/"})
     assert confirmed.status_code == 200
@@ -181,6 +193,16 @@ def test_a_new_approver_sets_up_an_authenticator_then_gets_recovery_codes():
     assert client.get("/").status_code == 200
     # Once set up, the set-up page sends people to enter a code instead: no second app.
     assert client.get("/two-factor/set-up/").url.startswith("/two-factor/verify/")
+
+
+def test_codes_right_after_a_wrong_one_are_refused_with_the_wait(approver):
+    client = _signed_in("approver")
+    assert client.post("/two-factor/verify/", {"code": "000000"}).status_code == 400
+    right = client.post("/two-factor/verify/", {"code": totp_code(approver)})
+    assert right.status_code == 400
+    assert "You entered a wrong code. Wait 1 second," in right.content.decode()
+    _wait_out_throttle(approver)
+    assert client.post("/two-factor/verify/", {"code": totp_code(approver)}).status_code == 302
 
 
 def test_the_next_address_must_be_on_this_site(approver):
