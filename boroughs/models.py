@@ -3,9 +3,11 @@
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from simple_history import register
 from simple_history.models import HistoricalRecords
 
 from boroughs.choices import BoroughRole
@@ -91,3 +93,16 @@ class ServicePermission(models.Model):
 
     def __str__(self) -> str:
         return "service permissions"
+
+
+# Who holds which role is kept in history like any audited record: every change to a user,
+# their groups (roles) or their permissions, with who made it and why. Password hashes and
+# sign-in times stay out of the history.
+register(
+    User,
+    app="boroughs",
+    m2m_fields=["groups", "user_permissions"],
+    excluded_fields=["password", "last_login"],
+)
+# What each role (group) may do is kept in history the same way.
+register(Group, app="boroughs", m2m_fields=["permissions"])

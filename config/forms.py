@@ -1,7 +1,8 @@
-"""The sign-in form, in GOV.UK markup through crispy-forms-gds."""
+"""The sign-in and second-factor forms, in GOV.UK markup through crispy-forms-gds."""
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Fluid, Layout
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from diversion.forms import ErrorSummaryMixin
@@ -27,4 +28,27 @@ class SignInForm(ErrorSummaryMixin, AuthenticationForm):
             Field.text("username", field_width=Fluid.TWO_THIRDS),
             Field.text("password", field_width=Fluid.TWO_THIRDS),
             Button("submit", "Sign in"),
+        )
+
+
+class SecondFactorForm(ErrorSummaryMixin, forms.Form):
+    """One code: from the authenticator app, or (when verifying) a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        error_messages={"required": "Enter the code"},
+    )
+
+    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = help_text
+        self.fields["code"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field.text("code", field_width=Fluid.ONE_THIRD),
+            Button("submit", "Continue"),
         )

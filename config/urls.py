@@ -4,11 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config import health, views
+from config import health, two_factor_views, views
 from config.forms import SignInForm
-
-admin.site.site_header = "Cannabis diversion pilot: administration"
-admin.site.site_title = "Cannabis diversion pilot"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +19,8 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/set-up/", two_factor_views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit.urls")),

@@ -50,7 +50,8 @@ from diversion.policies import PolicyBook
 from diversion.services import REFERENCE_ALPHABET, exclusion_rows, reason_rows
 
 LONDON = ZoneInfo("Europe/London")
-DEMO_PASSWORD = "demo-pilot-password"
+# (B105: the demo password is published in the README for the demo data; not a secret.)
+DEMO_PASSWORD = "demo-pilot-password"  # nosec B105
 DEMO_USERNAMES: tuple[str, ...] = (Role.OFFICER, Role.ANALYST, Role.APPROVER, Role.ADMIN)
 BATCH_SIZE = 5000
 
@@ -335,7 +336,8 @@ def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]
     diversions tracked in memory; the rule looks at nobody else, so judging person by person
     gives the same decisions as judging everyone in date order.
     """
-    rng = random.Random(seed)
+    # (B311: a seeded generator makes the demo data reproducible; nothing secret comes of it.)
+    rng = random.Random(seed)  # nosec B311
     ref_for = _Scrambler(rng, 40)
     person_ref_for = _Scrambler(rng, 40)
     pseudonym_for = _Scrambler(rng, 64)

@@ -27,6 +27,7 @@ from reports.models import (
 from reports.services import report_build_enqueue
 from reports.workflow import (
     WorkflowError,
+    refusal_for,
     report_approve,
     report_download_record,
     report_return,
@@ -170,8 +171,10 @@ def _detail_context(
             "status_tags": STATUS_TAGS,
             "can_submit": request.user.has_perm(SUBMIT)
             and version.status in (ReportStatus.DRAFT, ReportStatus.RETURNED),
+            # Separation of duties: the form is shown only to someone the service lets decide.
             "can_decide": request.user.has_perm(APPROVE)
-            and version.status == ReportStatus.SUBMITTED,
+            and version.status == ReportStatus.SUBMITTED
+            and refusal_for(user=request.user, version=version) is None,
             "can_download": request.user.has_perm(DOWNLOAD),
             "decision_form": decision_form or DecisionForm(),
             "formats": [("pdf", "PDF"), ("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boroughs.roles import Role
+from boroughs.selectors import roles_for
 from reports.models import ReportDownload, ReportStatus, ReportVersion
 from reports.services import data_sha256
 
@@ -26,6 +27,40 @@ APPROVE_PERMISSION = "boroughs.approve_reports"
 
 class WorkflowError(Exception):
     """A step the version's status does not allow, with a message fit to show the user."""
+
+
+def decision_refusal(
+    *,
+    user_id: int | None,
+    roles: frozenset[str],
+    built_by_id: int | None,
+    submitted_by_id: int | None,
+) -> str | None:
+    """Say why this person may not approve or return this report, or None if they may.
+
+    Separation of duties: only the approver role decides, never an admin (who could grant
+    themselves roles; superusers count as admins), and never the person who built or
+    submitted the report.
+    """
+    if Role.ADMIN in roles:
+        return "Admins cannot approve or return reports. An approver who is not an admin must."
+    if Role.APPROVER not in roles:
+        return "Only approvers can approve or return reports."
+    if submitted_by_id is not None and submitted_by_id == user_id:
+        return "Someone other than the person who submitted it must decide it."
+    if built_by_id is not None and built_by_id == user_id:
+        return "Someone other than the person who built it must decide it."
+    return None
+
+
+def refusal_for(*, user: AbstractBaseUser, version: ReportVersion) -> str | None:
+    """Say why this signed-in person may not decide this version, or None if they may."""
+    return decision_refusal(
+        user_id=user.pk,
+        roles=roles_for(user=user),
+        built_by_id=version.built_by_id,
+        submitted_by_id=version.submitted_by_id,
+    )
 
 
 def _locked(version: ReportVersion) -> ReportVersion:
@@ -129,8 +164,9 @@ def _decide(
             f"This report is {locked.get_status_display().lower()}, so it cannot be approved "
             "or returned. Only a submitted report can be."
         )
-    if locked.submitted_by_id == by.pk:
-        raise WorkflowError("Someone other than the person who submitted it must decide it.")
+    refusal = refusal_for(user=by, version=locked)
+    if refusal:
+        raise WorkflowError(refusal)
     if status == ReportStatus.APPROVED and data_sha256(locked.data) != locked.sha256:
         raise WorkflowError(
             "This report's figures do not match its SHA-256, so it cannot be approved. "

@@ -2,7 +2,8 @@
 
 from config.settings.base import *  # noqa: F403
 
-SECRET_KEY = "test-only-secret-key"
+# (B105: the test suite's own key, never used by a deployment.)
+SECRET_KEY = "test-only-secret-key"  # nosec B105
 DEBUG = False
 # Hashing passwords slowly is a security feature; in tests it only costs time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +18,4 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Test-only: seconds a report build sleeps at each step, so a test can kill a worker mid-build.
 REPORT_BUILD_TEST_STEP_DELAY = env.float("REPORT_BUILD_TEST_STEP_DELAY", default=0)  # noqa: F405
+AXES_VERBOSE = False

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from diversion import services
 from diversion.models import EligibilityPolicy, Encounter, ExclusionFactor
+from tests.conftest import enrol
 from tests.diversion.factories import PersonFactory, pilot_borough
 
 
@@ -256,6 +257,7 @@ def test_report_admin_is_read_only(client, db):
     from django.contrib.auth.models import User
 
     superuser = User.objects.create_superuser("root", password="x-x-x-x-x-x")
+    enrol(superuser)  # Superusers, like admins, need a second factor.
     client.force_login(superuser)
 
     assert client.get(reverse("admin:reports_reportversion_changelist")).status_code == 200

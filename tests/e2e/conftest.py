@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
+
+from tests.conftest import totp_code
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Playwright runs an event loop in the test thread; the ORM calls in these tests are safe.
@@ -54,6 +57,11 @@ def sign_in(page, live_server):
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        if "/two-factor/verify/" in page.url:
+            # Admins and approvers then type the code their authenticator app shows.
+            page.get_by_label("Code").fill(totp_code(User.objects.get(username=username)))
+            page.get_by_role("button", name="Continue").click()
 
     return _sign_in
 
