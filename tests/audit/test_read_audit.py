@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import AuditEvent
+from tests.conftest import enrol
 from tests.diversion.factories import EncounterFactory, pilot_borough
 from tests.reports.factories import make_version
 
@@ -52,6 +53,7 @@ def test_build_report_is_audited(tmp_path, monkeypatch):
 
 def test_admin_views_of_people_are_audited(client, django_user_model):
     superuser = django_user_model.objects.create_superuser("root", password="x-long-password")
+    enrol(superuser)
     person = EncounterFactory(borough=pilot_borough()).person
     client.force_login(superuser)
     assert client.get("/admin/diversion/person/", {"q": person.last_name}).status_code == 200

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from boroughs.services import officer_assign
 from reports.models import ReoffenceImportJob
 from reports.services import report_build_enqueue
-from tests.conftest import make_user
+from tests.conftest import enrol, make_user
 from tests.diversion.factories import EncounterFactory, pilot_borough
 from tests.reports.factories import make_version
 
@@ -54,6 +54,9 @@ TABLE: dict[str, tuple[str, dict, dict | None]] = {
     "healthz": ("get", OPEN, None),
     "readyz": ("get", OPEN, None),
     "login": ("get", OPEN, None),
+    # Setting up or checking the second factor: any signed-in person may reach these pages.
+    "two_factor_setup": ("get", SIGNED_IN, None),
+    "two_factor_verify": ("get", SIGNED_IN, None),
     # Signing out always ends on the sign-in page.
     "logout": (
         "post",
@@ -129,13 +132,15 @@ def world(officer, analyst, approver, admin_user, lewisham):
         "number": version.number,
         "fmt": "csv",
     }
+    root = User.objects.create_superuser("root", password="a-long-password-1")
+    enrol(root)  # a superuser needs a second factor, as admins and approvers do
     users = {
         "anonymous": None,
         "officer": officer,
         "analyst": analyst,
         "approver": approver,
         "admin": admin_user,
-        "superuser": User.objects.create_superuser("root", password="a-long-password-1"),
+        "superuser": root,
     }
     params = {
         "mine": {

@@ -285,11 +285,12 @@ def test_future_encounter_date_is_refused_plainly_and_nothing_is_saved(signed_in
     assert Encounter.objects.count() == 0 and Person.objects.count() == 0
 
 
-def test_later_time_today_is_refused(signed_in, pilot, monkeypatch):
+def test_later_time_today_is_refused(signed_in, officer, pilot, monkeypatch):
     # Stop the clock at 10:00 London time today, so "later today" exists at any hour the
     # tests run. `timezone.localtime` and `localdate` read the patched `timezone.now` too.
     ten_am = timezone.make_aware(datetime.combine(TODAY(), time(10, 0)))
     monkeypatch.setattr(timezone, "now", lambda: ten_am)
+    signed_in.force_login(officer)  # sign in again on the stopped clock, or the session has expired
     start_with_new_person(signed_in)
     response = signed_in.post(
         "/encounters/new/details/",
