@@ -11,7 +11,7 @@ from typing import Any
 from boroughs.models import Borough
 from diversion.models import ExclusionFactor
 from reports import suppression
-from reports.suppression import SUPPRESSED, WITHHELD
+from reports.suppression import SECONDARY, SUPPRESSED, WITHHELD
 
 ALL = "ALL"
 
@@ -77,8 +77,8 @@ def format_cell(value: Any, kind: str) -> str:
         return "" if value is None else str(value)
     if value is None:
         return "Not applicable" if kind == "rate" else ""
-    if value in (SUPPRESSED, WITHHELD):
-        return "Withheld" if value == WITHHELD else SUPPRESSED
+    if value in (SUPPRESSED, SECONDARY, WITHHELD):
+        return "Withheld" if value == WITHHELD else value
     if kind == "rate":
         return f"{float(value) * 100:.1f}%"
     return f"{int(value):,}"
@@ -144,7 +144,7 @@ def activity_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Tabl
         columns,
         _rows(
             columns,
-            map(suppression.suppress_activity_row, rows),
+            rows,
             {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
         ),
         note="Encounters dated within the week, by decision.",
@@ -163,7 +163,7 @@ def reasons_table(data: Mapping[str, Any]) -> Table:
         columns,
         _rows(
             columns,
-            map(suppression.suppress_reason_row, rows),
+            rows,
             {"reason": lambda r: labels.get(r["reason"], r["reason"])},
         ),
         note="An encounter with two reasons counts under both.",
@@ -189,7 +189,7 @@ def referrals_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Tab
         columns,
         _rows(
             columns,
-            map(suppression.suppress_referral_row, rows),
+            rows,
             {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
         ),
         note=(
@@ -228,7 +228,7 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
         columns,
         _rows(
             columns,
-            map(suppression.suppress_reoffending_row, rows),
+            rows,
             {
                 "borough": lambda r: boroughs.get(r["borough"], r["borough"]),
                 "group": lambda r: GROUP_LABELS.get(r["group"], r["group"]),
@@ -246,7 +246,7 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
 
 def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
     """One table per dimension (ethnic group, gender, age band), from ``extra``."""
-    rows = list((extra or {}).get("disproportionality") or [])
+    rows = suppression.suppress_disproportionality((extra or {}).get("disproportionality") or [])
     columns = [
         Column("group", "Group", "text"),
         Column("offers", "Offered diversion"),
@@ -268,7 +268,7 @@ def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
                 columns,
                 _rows(
                     columns,
-                    map(suppression.suppress_disproportionality_row, these),
+                    these,
                     {"group": lambda r: GENDER_LABELS.get(r["group"], str(r["group"]))},
                 ),
             )
@@ -282,6 +282,7 @@ def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> l
         r["borough"] for key in ("activity", "referrals", "reoffending") for r in data.get(key, [])
     ]
     boroughs = borough_labels(codes)
+    data = suppression.suppress_report(data)
     return [
         activity_table(data, boroughs),
         reasons_table(data),
