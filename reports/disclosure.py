@@ -7,10 +7,11 @@ cells can substitute them into every relation and solve for the hidden ones. A h
 relation matrix restricted to the hidden columns. This is the test Statistics Norway's
 GaussSuppression and sdcTable's ``attack`` make.
 
-The audit is exact: rows are reduced to reduced row echelon form over the rationals
-(``fractions.Fraction``, sparse rows as dicts), one connected component of hidden cells at a
-time so each system stays small. ``protect`` then hides further cells, cheapest first, until no
-hidden cell is exposed. Everything here is pure and deterministic: cells are identified by their
+The audit is exact: rows are reduced to reduced row echelon form over the rationals (plain
+integers, and ``fractions.Fraction`` only where a division is not exact; sparse rows as dicts),
+one connected component of hidden cells at a time so each system stays small. ``protect``
+then hides further cells, cheapest first, until no hidden cell is exposed. Everything here is
+pure and deterministic: cells are identified by their
 position in a caller-given stable order, and every choice breaks ties by that order.
 """
 
@@ -21,7 +22,8 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
-Row = dict[int, Fraction]
+Number = int | Fraction
+Row = dict[int, Number]
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class _System:
         return sorted({n for cell in cells for n in self.by_cell.get(cell, ())})
 
 
-def _subtract(row: Row, other: Row, factor: Fraction) -> None:
+def _subtract(row: Row, other: Row, factor: Number) -> None:
     for cell, coefficient in other.items():
         value = row.get(cell, 0) - factor * coefficient
         if value:
@@ -81,23 +83,41 @@ def _subtract(row: Row, other: Row, factor: Fraction) -> None:
             row.pop(cell, None)
 
 
+def _divide(value: Number, by: Number) -> Number:
+    # Stay with plain integers while the division is exact: most pivots are 1 or -1, and
+    # integer arithmetic is many times faster than Fraction.
+    if isinstance(value, int) and isinstance(by, int) and value % by == 0:
+        return value // by
+    return Fraction(value) / by
+
+
+def _pivot(row: Row, hidden: set[int]) -> int | None:
+    """Choose the hidden cell to pivot on: a unit coefficient if any, then the first cell."""
+    unknowns = sorted(c for c in row if c in hidden)
+    if not unknowns:
+        return None
+    return next((c for c in unknowns if row[c] in (1, -1)), unknowns[0])
+
+
 def reduce(rows: Sequence[Mapping[int, int]], hidden: set[int]) -> Reduced:
-    """Put ``rows`` in reduced row echelon form, pivoting only on hidden cells."""
+    """Put ``rows`` in reduced row echelon form, pivoting only on hidden cells.
+
+    Any choice of pivots gives the same answer to "is this cell fixed?": a pivot cell is fixed
+    exactly when its row has no other hidden cell.
+    """
     pivots: dict[int, Row] = {}
     shown_only: list[Row] = []
     for source in rows:
-        row: Row = {cell: Fraction(c) for cell, c in source.items() if c}
+        row: Row = {cell: c for cell, c in source.items() if c}
         for cell in [c for c in row if c in pivots]:
-            if cell in row:
-                _subtract(row, pivots[cell], row[cell])
-        unknowns = sorted(c for c in row if c in hidden)
-        if not unknowns:
+            _subtract(row, pivots[cell], row[cell])
+        pivot = _pivot(row, hidden)
+        if pivot is None:
             if row:
                 shown_only.append(row)
             continue
-        pivot = unknowns[0]
         scale = row[pivot]
-        row = {cell: value / scale for cell, value in row.items()}
+        row = {cell: _divide(value, scale) for cell, value in row.items()}
         for other in pivots.values():
             if pivot in other:
                 _subtract(other, row, other[pivot])
@@ -155,14 +175,41 @@ def _choose(
     return min(candidates, key=lambda c: (c in pinned, costs[c], c))
 
 
+def _extras(
+    system: _System,
+    reduced: Reduced,
+    exposed: list[int],
+    hidden: set[int],
+    costs: Sequence[int],
+    stuck: set[int],
+) -> list[int]:
+    """Choose one round of cells to hide: one for each exposed cell not already seen to.
+
+    A cell whose fixing row names a cell chosen this round is left for the next audit, which
+    usually finds it protected; choosing in rounds saves reducing a large component once per
+    added cell.
+    """
+    chosen: list[int] = []
+    for cell in exposed:
+        if any(c in reduced.pivots[cell] for c in chosen):
+            continue
+        extra = _choose(system, reduced, cell, hidden | set(chosen), costs)
+        if extra is None:
+            stuck.add(cell)
+        else:
+            chosen.append(extra)
+    return chosen
+
+
 def protect_numbered(
     *, costs: Sequence[int], primary: set[int], relations: Sequence[Mapping[int, int]]
 ) -> tuple[set[int], set[int]]:
     """Hide cells beyond ``primary`` until none is exposed; return (hidden, left exposed).
 
     Cells are numbered 0..len(costs)-1 in their stable order. Each round audits one component
-    of hidden cells and, if a cell in it is exposed, hides one more cell; hiding only ever
-    grows, so the loop ends. A cell is left exposed only if no shown cell could protect it.
+    of hidden cells and, if cells in it are exposed, hides a round of further cells; hiding
+    only ever grows, so the loop ends. A cell is left exposed only if no shown cell could
+    protect it.
     """
     system = _System(relations)
     hidden = set(primary)
@@ -179,10 +226,7 @@ def protect_numbered(
         if not exposed:
             clean |= component
             continue
-        extra = _choose(system, reduced, exposed[0], hidden, costs)
-        if extra is None:
-            stuck.add(exposed[0])
-        else:
+        for extra in _extras(system, reduced, exposed, hidden, costs, stuck):
             hidden.add(extra)
             clean -= system.component(extra, hidden)
         pending.append(seed)

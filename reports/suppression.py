@@ -18,6 +18,8 @@ may be shown, ``"<5"`` or ``"[c]"`` for a hidden count, ``float`` for a rate tha
 by). The row functions below apply primary suppression to one row alone.
 """
 
+import functools
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -270,8 +272,9 @@ def report_relations(data: Mapping[str, Any]) -> list[Relation]:
         *_total_relations(data, "referrals", ()),
         *_total_relations(data, "reoffending", ("cohort", "group", "months")),
         *_cohort_size_relations(data),
+        # Effects ALL = the sum of its boroughs' effects rows follows from these two whenever it
+        # holds, and is false when a borough has people in one group only (so has no row).
         *_effects_relations(data),
-        *_total_relations(data, "effects", ("months",)),
         *_disproportionality_relations(data),
     ]
 
@@ -282,7 +285,17 @@ def _known(relation: Relation, values: Mapping[CellKey, int]) -> Relation:
 
 
 def hidden_cells(data: Mapping[str, Any]) -> dict[CellKey, str]:
-    """Return each hidden count cell with its marker: ``<5`` (primary) or ``[c]`` (secondary)."""
+    """Return each hidden count cell with its marker: ``<5`` (primary) or ``[c]`` (secondary).
+
+    The answer for the same figures is kept for a while, since one page shows several views
+    of one report (tables, charts) and each asks.
+    """
+    return dict(_hidden_cells(json.dumps(data, sort_keys=True, default=str)))
+
+
+@functools.lru_cache(maxsize=64)
+def _hidden_cells(canonical: str) -> tuple[tuple[CellKey, str], ...]:
+    data = json.loads(canonical)
     order = report_cells(data)
     values = {key: int(data[key[0]][key[1]][key[2]]) for key in order}
     primary = {key for key, value in values.items() if is_suppressed(value)}
@@ -290,7 +303,11 @@ def hidden_cells(data: Mapping[str, Any]) -> dict[CellKey, str]:
     protection = disclosure.protect(
         order=order, values=values, primary=primary, relations=relations
     )
-    return {key: SUPPRESSED if key in primary else SECONDARY for key in protection.hidden}
+    return tuple(
+        (key, SUPPRESSED if key in primary else SECONDARY)
+        for key in order
+        if key in protection.hidden
+    )
 
 
 def _shown_row(

@@ -79,7 +79,9 @@ def test_csv_has_every_section_with_a_title_row_and_suppresses_small_numbers():
         ["Exclusion: Signs of supply (for example scales, bags or large amounts of cash)", "<5"],
     ]
     referrals = section(rows, "Referrals and outcomes")
-    assert ["All boroughs", "40", "30", "25", "6", "<5", "8", "0.8065"] in referrals
+    # Withdrawn (1) would be referred - completed - did not attend - open, so did not attend is
+    # hidden too, in both rows (ALL = Lewisham), and the completion rate with it.
+    assert ["All boroughs", "40", "30", "25", "[c]", "<5", "8", "withheld"] in referrals
     reoffending = section(rows, "Reoffending")
     comparison = next(r for r in reoffending if r[2] == "Comparison")
     assert comparison[4:] == ["30", "<5", "<5", "withheld", "withheld", "withheld"]
