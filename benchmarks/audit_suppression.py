@@ -4,7 +4,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python manage.py \
         seed_demo --encounters 100000 --seed 7 --force
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python \
-        benchmarks/audit_suppression.py [--week YYYY-Www] [--weeks N]
+        benchmarks/audit_suppression.py [--week YYYY-Www] [--weeks N] [--synthetic SEED]
 
 Builds the figures (``report_data``) and the disproportionality tables for the week (default:
 the latest complete week) and the N - 1 weeks before it; where the figures have no ``effects``
@@ -13,7 +13,8 @@ estimates) so the pooling relations are exercised too. It then prints how many c
 primary and secondary suppression hide, how long suppression took, and what the independent
 attacker in ``tests/reports/attacker.py`` recovers: from primary suppression alone (the old
 behaviour), and from the suppressed report every human rendering shows (which should be
-nothing).
+nothing). ``--synthetic SEED`` instead audits a made-up report full of small numbers (33
+boroughs, 20 cohorts, no database needed) to show the audit at scale.
 """
 
 import argparse
@@ -62,6 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--week", help="ISO week; default: the latest complete week")
     parser.add_argument("--weeks", type=int, default=1, help="how many weeks up to --week")
+    parser.add_argument("--synthetic", type=int, help="audit a made-up report from this seed")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
@@ -73,6 +75,9 @@ def main() -> int:
 
     from reports.weeks import parse_week, week_just_ended
 
+    if args.synthetic is not None:
+        totals = audit_report("synthetic", synthetic_report(args.synthetic))
+        return 1 if totals["recovered"] else 0
     last = args.week or week_just_ended(timezone.localdate())
     monday = date.fromisoformat(parse_week(last)[0].isoformat())
     totals = Counter()
@@ -91,17 +96,62 @@ def main() -> int:
 def audit_week(week: str) -> Counter:
     """Suppress and attack one week's report, print its figures and return its totals."""
     from reports.measure import disproportionality, report_data
-    from reports.suppression import suppressed_json
-    from tests.reports.attacker import attack
 
     data = report_data(week=week)
     data["disproportionality"] = disproportionality(week=week)
     data.setdefault("effects", pooled_effects(data["reoffending"]))
+    return audit_report(f"week {week}", data)
+
+
+def synthetic_report(seed: int) -> dict:
+    """Make a report with many small numbers: 33 boroughs, 20 monthly cohorts, both groups."""
+    import random
+
+    from tests.reports.test_disclosure_audit import activity, reoffending_row, with_all
+
+    rnd = random.Random(seed)
+    boroughs = [f"B{i:02d}" for i in range(33)]
+    rows = []
+    for cohort in range(20):
+        for group in ("diverted", "comparison"):
+            for borough in boroughs:
+                size = rnd.choice([0, 1, 2, 3, 5, 8, 12, 20, 40])
+                for months in (3, 6, 12) if cohort < 18 else (3,):
+                    if size:
+                        reoffenders = rnd.randint(0, size)
+                        label = (
+                            f"2025-{cohort + 1:02d}" if cohort < 12 else f"2026-{cohort - 11:02d}"
+                        )
+                        rows.append(
+                            reoffending_row(
+                                label,
+                                group,
+                                borough,
+                                months,
+                                size,
+                                reoffenders,
+                                reoffenders + rnd.randint(0, 3),
+                            )
+                        )
+    parts = [tuple(rnd.choice([0, 1, 2, 3, 6, 9, 15]) for _ in range(4)) for _ in boroughs]
+    data = {
+        "activity": activity(dict(zip(boroughs, parts, strict=True))),
+        "reoffending": with_all(rows),
+    }
+    data["effects"] = pooled_effects(data["reoffending"])
+    return data
+
+
+def audit_report(label: str, data: dict) -> Counter:
+    """Suppress and attack one report, print its figures and return its totals."""
+    from reports.suppression import suppressed_json
+    from tests.reports.attacker import attack
+
     started = time.perf_counter()
     shown = suppressed_json(data)
     took = time.perf_counter() - started
     cells, primary, secondary = count_cells(shown, data)
-    print(f"week {week}: suppression took {took:.2f} s")
+    print(f"{label}: suppression took {took:.2f} s")
     print(f"{'section':<24}{'cells':>8}{'primary':>9}{'secondary':>11}")
     for section in cells:
         print(f"{section:<24}{cells[section]:>8}{primary[section]:>9}{secondary[section]:>11}")
