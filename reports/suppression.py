@@ -58,9 +58,14 @@ EFFECT_ESTIMATES = ("risk_difference", "rd_low", "rd_high", "relative_risk", "rr
 Cell = int | float | str | None
 
 
-def is_suppressed(count: int | None) -> bool:
+def is_suppressed(count: int | str | None) -> bool:
     """Say whether a count is small enough (1 to 4) to identify someone."""
-    return count is not None and 0 < count < THRESHOLD
+    return isinstance(count, int) and 0 < count < THRESHOLD
+
+
+def is_hidden(value: Any) -> bool:
+    """Say whether a value is hidden: a count from 1 to 4, or already shown as ``<5``/``[c]``."""
+    return is_suppressed(value) or value in (SUPPRESSED, SECONDARY)
 
 
 def suppress_count(count: int | None) -> int | str | None:
@@ -68,9 +73,9 @@ def suppress_count(count: int | None) -> int | str | None:
     return SUPPRESSED if is_suppressed(count) else count
 
 
-def rate_withheld(*, numerator: int | None, denominator: int | None) -> bool:
-    """Say whether a rate must be withheld because a count it is made from is suppressed."""
-    return is_suppressed(numerator) or is_suppressed(denominator)
+def rate_withheld(*, numerator: int | str | None, denominator: int | str | None) -> bool:
+    """Say whether a rate must be withheld because a count it is made from is hidden."""
+    return is_hidden(numerator) or is_hidden(denominator)
 
 
 def suppress_rate(
@@ -103,8 +108,9 @@ def suppress_reason_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def suppress_referral_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """Suppress one ``referrals`` row; its rate is completed / (completed + did not attend)."""
     out = _counts(row, REFERRAL_COUNTS)
-    completed = row.get("completed") or 0
-    denominator = completed + (row.get("did_not_attend") or 0)
+    completed, missed = row.get("completed") or 0, row.get("did_not_attend") or 0
+    hidden = is_hidden(completed) or is_hidden(missed)
+    denominator = SUPPRESSED if hidden else completed + missed
     out["completion_rate"] = suppress_rate(
         row.get("completion_rate"), numerator=completed, denominator=denominator
     )
@@ -118,6 +124,14 @@ def suppress_reoffending_row(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("rate", "ci_low", "ci_high"):
         value = row.get(key)
         out[key] = WITHHELD if withheld and value is not None else value
+    return out
+
+
+def suppress_effects_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Suppress one ``effects`` row alone; its six estimates go when any of its counts is hidden."""
+    out = _counts(row, EFFECT_COUNTS)
+    if any(is_hidden(row.get(key)) for key in EFFECT_COUNTS):
+        out.update({key: WITHHELD for key in EFFECT_ESTIMATES if out.get(key) is not None})
     return out
 
 
@@ -293,7 +307,7 @@ def hidden_cells(data: Mapping[str, Any]) -> dict[CellKey, str]:
     return dict(_hidden_cells(json.dumps(data, sort_keys=True, default=str)))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _hidden_cells(canonical: str) -> tuple[tuple[CellKey, str], ...]:
     data = json.loads(canonical)
     order = report_cells(data)

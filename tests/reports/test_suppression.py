@@ -15,6 +15,7 @@ from reports.suppression import (
     suppress_count,
     suppress_disproportionality,
     suppress_disproportionality_row,
+    suppress_effects_row,
     suppress_rate,
     suppress_reason_row,
     suppress_referral_row,
@@ -396,3 +397,40 @@ def test_build_report_refuses_suppressed_with_another_format(boroughs, fmt):
 
     with pytest.raises(CommandError, match="--suppressed works only with --format json"):
         call_command("build_report", "--week", "2024-W03", "--format", fmt, "--suppressed")
+
+
+def test_row_functions_leave_an_already_suppressed_row_as_it_is():
+    data = {"activity": _activity({"Brent": (0, 0, 9, 1), "Camden": (10, 6, 7, 8)})}
+    referral = {
+        "borough": "ALL",
+        "referred": 40,
+        "attended": 30,
+        "completed": 25,
+        "did_not_attend": 6,
+        "withdrawn": 1,
+        "open": 8,
+        "completion_rate": 0.8065,
+    }
+    shown = suppress_report({**data, "referrals": [referral]})
+    assert [suppress_activity_row(r) for r in shown["activity"]] == shown["activity"]
+    assert suppress_referral_row(shown["referrals"][0]) == shown["referrals"][0]
+
+
+def test_effects_row_alone_withholds_its_estimates_when_a_count_is_small():
+    row = {
+        "borough": "ALL",
+        "months": 12,
+        "diverted_size": 70,
+        "diverted_reoffenders": 56,
+        "comparison_size": 80,
+        "comparison_reoffenders": 4,
+        "risk_difference": 0.2,
+        "rd_low": 0.0524,
+        "rd_high": 0.3339,
+        "relative_risk": 1.3,
+        "rr_low": None,
+        "rr_high": 1.6,
+    }
+    shown = suppress_effects_row(row)
+    assert shown["comparison_reoffenders"] == SUPPRESSED
+    assert shown["risk_difference"] == WITHHELD and shown["rr_low"] is None
