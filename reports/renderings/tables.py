@@ -144,7 +144,7 @@ def activity_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Tabl
         columns,
         _rows(
             columns,
-            rows,
+            map(suppression.suppress_activity_row, rows),
             {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
         ),
         note="Encounters dated within the week, by decision.",
@@ -163,7 +163,7 @@ def reasons_table(data: Mapping[str, Any]) -> Table:
         columns,
         _rows(
             columns,
-            rows,
+            map(suppression.suppress_reason_row, rows),
             {"reason": lambda r: labels.get(r["reason"], r["reason"])},
         ),
         note="An encounter with two reasons counts under both.",
@@ -189,7 +189,7 @@ def referrals_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Tab
         columns,
         _rows(
             columns,
-            rows,
+            map(suppression.suppress_referral_row, rows),
             {"borough": lambda r: boroughs.get(r["borough"], r["borough"])},
         ),
         note=(
@@ -228,7 +228,7 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
         columns,
         _rows(
             columns,
-            rows,
+            map(suppression.suppress_reoffending_row, rows),
             {
                 "borough": lambda r: boroughs.get(r["borough"], r["borough"]),
                 "group": lambda r: GROUP_LABELS.get(r["group"], r["group"]),
@@ -246,6 +246,7 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
 
 def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
     """One table per dimension (ethnic group, gender, age band), from ``extra``."""
+    # Suppressed together: each dimension's groups add up to the same totals.
     rows = suppression.suppress_disproportionality((extra or {}).get("disproportionality") or [])
     columns = [
         Column("group", "Group", "text"),
@@ -268,7 +269,7 @@ def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
                 columns,
                 _rows(
                     columns,
-                    these,
+                    map(suppression.suppress_disproportionality_row, these),
                     {"group": lambda r: GENDER_LABELS.get(r["group"], str(r["group"]))},
                 ),
             )
@@ -282,6 +283,8 @@ def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> l
         r["borough"] for key in ("activity", "referrals", "reoffending") for r in data.get(key, [])
     ]
     boroughs = borough_labels(codes)
+    # Secondary suppression needs the whole report at once; the row functions each table maps
+    # over the rows then leave its hidden cells as they are.
     data = suppression.suppress_report(data)
     return [
         activity_table(data, boroughs),
