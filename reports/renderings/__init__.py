@@ -24,12 +24,7 @@ from reports.renderings.tables import (
     report_tables,
 )
 from reports.services import canonical_json
-from reports.suppression import (
-    SUPPRESSION_NOTE,
-    WITHHELD,
-    suppress_count,
-    suppress_reoffending_row,
-)
+from reports.suppression import SUPPRESSION_NOTE, WITHHELD, suppress_report
 
 FORMATS: dict[str, tuple[str, str]] = {
     "json": ("application/json", "json"),
@@ -105,14 +100,14 @@ def _name(user) -> str:
 
 
 def _activity_chart(version: ReportVersion, boroughs: Mapping[str, str]) -> charts.Chart | None:
-    rows = [r for r in version.data.get("activity", []) if r.get("borough") != ALL]
+    shown = _shown_activity(version.data)
+    rows = [r for r in shown if r.get("borough") != ALL]
     if not rows:
         return None
     rows.sort(key=lambda r: boroughs.get(r["borough"], r["borough"]))
     bars = []
     for row in rows:
-        shown = suppress_count(row.get("encounters"))
-        bars.append((boroughs.get(row["borough"], row["borough"]), _plottable(shown)))
+        bars.append((boroughs.get(row["borough"], row["borough"]), _plottable(row["encounters"])))
     return charts.bar_chart(
         chart_id="chart-activity",
         title=f"Encounters by borough, week {version.week}",
@@ -120,6 +115,11 @@ def _activity_chart(version: ReportVersion, boroughs: Mapping[str, str]) -> char
         "The activity table below gives the same figures.",
         bars=bars,
     )
+
+
+def _shown_activity(data: Mapping[str, Any]) -> list[dict]:
+    # Activity's relations stay within activity, so suppressing it alone hides the same cells.
+    return suppress_report({"activity": data.get("activity", [])})["activity"]
 
 
 def _plottable(value: Any) -> int | None:
@@ -154,8 +154,8 @@ def weekly_encounters(version: ReportVersion) -> list[tuple[str, int | None]]:
     chosen[version.week] = version.data
     points = []
     for week in sorted(chosen):
-        total = next((r for r in chosen[week].get("activity", []) if r.get("borough") == ALL), None)
-        value = suppress_count(total.get("encounters")) if total else None
+        total = next((r for r in _shown_activity(chosen[week]) if r.get("borough") == ALL), None)
+        value = total.get("encounters") if total else None
         points.append((week, _plottable(value)))
     return points
 
@@ -174,7 +174,7 @@ def _trend_chart(points: list[tuple[str, int | None]]) -> charts.Chart | None:
 
 def reoffending_chart_rows(data: Mapping[str, Any]) -> tuple[int | None, list[dict]]:
     """Pick the rows the reoffending chart shows: 12 months (or the longest reported), ALL."""
-    rows = [r for r in data.get("reoffending", []) if r.get("borough") == ALL]
+    rows = [r for r in suppress_report(data).get("reoffending", []) if r.get("borough") == ALL]
     months = {r["months"] for r in rows}
     if not months:
         return None, []
@@ -183,7 +183,7 @@ def reoffending_chart_rows(data: Mapping[str, Any]) -> tuple[int | None, list[di
         (r for r in rows if r["months"] == chosen),
         key=lambda r: (r["cohort"], r["group"] != "diverted"),
     )
-    return chosen, [suppress_reoffending_row(r) for r in picked]
+    return chosen, picked
 
 
 def _reoffending_chart(data: Mapping[str, Any]) -> tuple[charts.Chart | None, Table | None]:

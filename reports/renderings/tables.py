@@ -12,7 +12,7 @@ from boroughs.models import Borough
 from diversion.choices import Reason
 from diversion.models import ExclusionFactor
 from reports import suppression
-from reports.suppression import SUPPRESSED, WITHHELD
+from reports.suppression import SECONDARY, SUPPRESSED, WITHHELD
 
 ALL = "ALL"
 
@@ -80,8 +80,8 @@ def format_cell(value: Any, kind: str) -> str:
         return "" if value is None else str(value)
     if value is None:
         return "Not applicable" if kind in ESTIMATE_KINDS else ""
-    if value in (SUPPRESSED, WITHHELD):
-        return "Withheld" if value == WITHHELD else SUPPRESSED
+    if value in (SUPPRESSED, SECONDARY, WITHHELD):
+        return "Withheld" if value == WITHHELD else value
     if kind == "rate":
         text = f"{float(value) * 100:.1f}%"
         return "0.0%" if text == "-0.0%" else text  # a tiny negative difference is no change
@@ -295,7 +295,8 @@ def effects_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Table
 
 def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
     """One table per dimension (ethnic group, gender, age band), from ``extra``."""
-    rows = list((extra or {}).get("disproportionality") or [])
+    # Suppressed together: each dimension's groups add up to the same totals.
+    rows = suppression.suppress_disproportionality((extra or {}).get("disproportionality") or [])
     columns = [
         Column("group", "Group", "text"),
         Column("offers", "Offered diversion"),
@@ -333,6 +334,9 @@ def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> l
         for r in data.get(key, [])
     ]
     boroughs = borough_labels(codes)
+    # Secondary suppression needs the whole report at once; the row functions each table maps
+    # over the rows then leave its hidden cells as they are.
+    data = suppression.suppress_report(data)
     return [
         activity_table(data, boroughs),
         reasons_table(data),

@@ -150,7 +150,7 @@ LARGE = {
 }
 SMALL = {
     "borough": LEWISHAM,
-    "months": 12,
+    "months": 3,
     "diverted_size": 30,
     "diverted_reoffenders": 3,
     "comparison_size": 25,
@@ -183,14 +183,49 @@ def test_effects_row_keeps_zero_counts_and_a_relative_risk_that_does_not_exist()
     assert shown["risk_difference"] == NO_REOFFENDER["risk_difference"]
 
 
+def cohort_rows(effect: dict, cohort: str) -> list[dict]:
+    """The reoffending rows an effects row pools: one cohort per group, for it and for ALL.
+
+    Secondary suppression holds effects against their cohorts (SPEC §6), so the sample report
+    must carry cohorts that add up to its effects rows.
+    """
+    rows = []
+    for group, size, reoffenders in (
+        ("diverted", effect["diverted_size"], effect["diverted_reoffenders"]),
+        ("comparison", effect["comparison_size"], effect["comparison_reoffenders"]),
+    ):
+        for borough in dict.fromkeys((effect["borough"], "ALL")):
+            rows.append(
+                {
+                    "cohort": cohort,
+                    "group": group,
+                    "borough": borough,
+                    "months": effect["months"],
+                    "cohort_size": size,
+                    "reoffenders": reoffenders,
+                    "reoffences": reoffenders,
+                    "rate": round(reoffenders / size, 4),
+                    "ci_low": None,
+                    "ci_high": None,
+                }
+            )
+    return rows
+
+
+def with_effects(*effects: dict) -> dict:
+    cohorts = ("2025-01", "2025-03", "2025-06")
+    reoffending = [row for e, c in zip(effects, cohorts, strict=False) for row in cohort_rows(e, c)]
+    return {**SAMPLE, "reoffending": reoffending, "effects": list(effects)}
+
+
 def test_suppress_report_covers_effects():
-    data = {**SAMPLE, "effects": [LARGE, SMALL]}
+    data = with_effects(LARGE, SMALL)
     assert suppress_report(data)["effects"] == [LARGE, suppress_effects_row(SMALL)]
 
 
 @pytest.fixture
 def version(db):
-    return make_version(data={**SAMPLE, "effects": [LARGE, SMALL, NO_REOFFENDER]})
+    return make_version(data=with_effects(LARGE, SMALL, NO_REOFFENDER))
 
 
 def csv_section(version, title: str) -> list[list[str]]:
@@ -218,7 +253,7 @@ def test_csv_has_the_effects_section_with_the_caveat_and_withheld_estimates(vers
         "1.0766",
         "1.6513",
     ]
-    assert by_borough[("Lewisham", "12")][2:] == ["30", "<5", "25", "10"] + ["withheld"] * 6
+    assert by_borough[("Lewisham", "3")][2:] == ["30", "<5", "25", "10"] + ["withheld"] * 6
     assert by_borough[("Lewisham", "6")][-3:] == ["", "", ""]  # no relative risk to give
 
 
@@ -228,7 +263,7 @@ def test_xlsx_has_an_effects_sheet_with_the_caveat(version):
     assert rows[1][0] == EFFECTS_CAVEAT
     everyone = next(r for r in rows if r[0] == "All boroughs")
     assert everyone[6:9] == pytest.approx((0.2, 0.0524, 0.3339))
-    small = next(r for r in rows if r[0] == "Lewisham" and r[1] == "12")
+    small = next(r for r in rows if r[0] == "Lewisham" and r[1] == "3")
     assert small[2:] == (30, "<5", 25, 10) + ("withheld",) * 6
 
 

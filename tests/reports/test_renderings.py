@@ -67,8 +67,10 @@ def test_csv_has_every_section_with_a_title_row_and_suppresses_small_numbers():
         "Not offered",
         "Not eligible",
     ]
-    assert ["Hackney", "<5", "0", "0", "<5", "0"] in activity
-    assert ["Lewisham", "10", "<5", "<5", "0", "5"] in activity
+    # Shown, Lewisham's 10 encounters would give Hackney's from the total (13 - 10), so it and
+    # Hackney's diverted 0 are hidden as well (secondary suppression).
+    assert ["Hackney", "<5", "[c]", "0", "<5", "0"] in activity
+    assert ["Lewisham", "[c]", "<5", "<5", "0", "5"] in activity
     reasons = section(rows, "Reasons for not being eligible")
     assert reasons[1:] == [
         ["Over the maximum age", "<5"],
@@ -77,7 +79,9 @@ def test_csv_has_every_section_with_a_title_row_and_suppresses_small_numbers():
         ["Exclusion: Signs of supply (for example scales, bags or large amounts of cash)", "<5"],
     ]
     referrals = section(rows, "Referrals and outcomes")
-    assert ["All boroughs", "40", "30", "25", "6", "<5", "8", "0.8065"] in referrals
+    # Withdrawn (1) would be referred - completed - did not attend - open, so did not attend is
+    # hidden too, in both rows (ALL = Lewisham), and the completion rate with it.
+    assert ["All boroughs", "40", "30", "25", "[c]", "<5", "8", "withheld"] in referrals
     reoffending = section(rows, "Reoffending")
     comparison = next(r for r in reoffending if r[2] == "Comparison")
     assert comparison[4:] == ["30", "<5", "<5", "withheld", "withheld", "withheld"]
@@ -111,8 +115,8 @@ def test_xlsx_has_a_cover_and_a_suppressed_sheet_per_section():
     assert cover["SHA-256 of the data"] == version.sha256
     assert "shown as <5" in cover["Suppression"]
     activity = list(book["Activity"].iter_rows(values_only=True))
-    assert ("Hackney", "<5", 0, 0, "<5", 0) in activity
-    assert ("Lewisham", 10, "<5", "<5", 0, 5) in activity
+    assert ("Hackney", "<5", "[c]", 0, "<5", 0) in activity
+    assert ("Lewisham", "[c]", "<5", "<5", 0, 5) in activity
     reoffending = list(book["Reoffending"].iter_rows(values_only=True))
     comparison = next(r for r in reoffending if r[2] == "Comparison")
     assert comparison[4:] == (30, "<5", "<5", "withheld", "withheld", "withheld")
@@ -127,7 +131,7 @@ def test_print_html_is_suppressed_and_watermarked_draft_until_approved():
     assert "&lt;5" in html and "Withheld" in html
     assert draft.sha256 in html
     hackney = re.search(r">Hackney</th>(.*?)</tr>", html, re.S).group(1)
-    assert re.findall(r">([^<]*)</td>", hackney) == ["&lt;5", "0", "0", "&lt;5", "0"]
+    assert re.findall(r">([^<]*)</td>", hackney) == ["&lt;5", "[c]", "0", "&lt;5", "0"]
     approved = make_version(number=2, status=ReportStatus.APPROVED)
     assert ">DRAFT<" not in print_html(approved)
 

@@ -1,21 +1,29 @@
 """Small numbers are suppressed in what people read; the JSON keeps them (SPEC §6)."""
 
+import io
+import json
+
 import pytest
 
 from reports.suppression import (
+    SECONDARY,
     SUPPRESSED,
     WITHHELD,
     is_suppressed,
     rate_withheld,
     suppress_activity_row,
     suppress_count,
+    suppress_disproportionality,
     suppress_disproportionality_row,
+    suppress_effects_row,
     suppress_rate,
     suppress_reason_row,
     suppress_referral_row,
     suppress_reoffending_row,
     suppress_report,
+    suppressed_json,
 )
+from tests.reports.attacker import attack
 
 
 @pytest.mark.parametrize(
@@ -279,3 +287,150 @@ def test_suppress_report_keeps_the_week_and_changes_every_section():
     assert data["activity"][0]["encounters"] == 2
     assert data["referrals"][0]["referred"] == 3, "the input is not changed"
     assert data["reoffending"][0]["rate"] == 0.3333
+
+
+# --- Secondary suppression over the whole report ------------------------------------------------
+
+
+def _activity(rows: dict[str, tuple[int, int, int, int]]) -> list[dict]:
+    keys = ("diverted", "declined", "not_offered", "ineligible")
+    out = [
+        {"borough": b, "encounters": sum(p), **dict(zip(keys, p, strict=True))}
+        for b, p in rows.items()
+    ]
+    out.append({"borough": "ALL", **{k: sum(r[k] for r in out) for k in ("encounters", *keys)}})
+    return out
+
+
+def test_brent_row_hides_a_further_cell_as_c_so_not_eligible_cannot_be_worked_out():
+    data = {"activity": _activity({"Brent": (0, 0, 9, 1), "Camden": (10, 6, 7, 8)})}
+    brent = suppress_report(data)["activity"][0]
+    assert brent["ineligible"] == SUPPRESSED
+    others = [brent[k] for k in ("encounters", "diverted", "declined", "not_offered")]
+    assert SECONDARY in others, "encounters 10 - 0 - 0 - 9 would give not eligible = 1"
+
+
+def test_suppressed_json_has_hidden_counts_as_strings_and_withheld_rates_as_null():
+    referral = {
+        "borough": "ALL",
+        "referred": 40,
+        "attended": 30,
+        "completed": 25,
+        "did_not_attend": 6,
+        "withdrawn": 1,
+        "open": 8,
+        "completion_rate": 0.8065,
+    }
+    shown = suppressed_json({"week": "2026-W10", "referrals": [referral]})
+    row = shown["referrals"][0]
+    assert row["withdrawn"] == SUPPRESSED
+    # Open 8 = 40 - 25 - 6 - withdrawn: the smallest other term, did not attend, is hidden,
+    # and the completion rate made from it is withheld (null in JSON).
+    assert row["did_not_attend"] == SECONDARY
+    assert row["completion_rate"] is None
+    assert shown["week"] == "2026-W10"
+    assert suppress_report({"referrals": [referral]})["referrals"][0]["completion_rate"] == WITHHELD
+
+
+def test_effects_estimates_are_withheld_when_any_pooled_count_is_hidden():
+    estimates = dict.fromkeys(
+        ("risk_difference", "rd_low", "rd_high", "relative_risk", "rr_low", "rr_high"), 0.2
+    )
+    counts = {"diverted_size": 3, "diverted_reoffenders": 0}
+    counts |= {"comparison_size": 80, "comparison_reoffenders": 48}
+    row = {"borough": "ALL", "months": 12, **counts, **estimates}
+    shown = suppressed_json({"effects": [row, {**row, "months": 6, "diverted_size": 70}]})
+    assert shown["effects"][0]["diverted_size"] == SUPPRESSED
+    assert all(shown["effects"][0][k] is None for k in estimates)
+    assert all(shown["effects"][1][k] == 0.2 for k in estimates)
+
+
+def test_disproportionality_dimensions_add_to_the_same_total_so_a_group_is_protected():
+    def row(dimension, group, offers):
+        return {
+            "dimension": dimension,
+            "group": group,
+            "offers": offers,
+            "diversions": 0,
+            "completions": 0,
+            "reoffending_12m_cohort": 0,
+            "reoffending_12m_reoffenders": 0,
+            "reoffending_12m_rate": None,
+        }
+
+    rows = [
+        row("gender", "female", 3),
+        row("gender", "male", 20),
+        row("age_band", "18-20", 10),
+        row("age_band", "21-25", 13),
+    ]
+    shown = suppress_disproportionality(rows)
+    assert shown[0]["offers"] == SUPPRESSED
+    # Shown, the other three would give female = 10 + 13 - 20; the smallest, 10, is hidden.
+    assert [r["offers"] for r in shown[1:]] == [20, SECONDARY, 13]
+    assert attack({"disproportionality": shown}) == set()
+
+
+def test_a_hidden_cell_is_never_a_shown_value_changed_and_zero_can_be_hidden():
+    data = {"activity": _activity({"Brent": (0, 0, 9, 1), "Camden": (10, 6, 7, 8)})}
+    shown = suppress_report(data)["activity"]
+    for before, after in zip(data["activity"], shown, strict=True):
+        for key, value in before.items():
+            assert after[key] in (value, SUPPRESSED, SECONDARY)
+    assert shown[0]["diverted"] == SECONDARY, "the smallest cell, a 0, is hidden first"
+
+
+@pytest.mark.django_db
+def test_build_report_suppressed_writes_the_json_people_see(boroughs):
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("build_report", "--week", "2024-W03", "--suppressed", stdout=out, stderr=err)
+    data = json.loads(out.getvalue())
+    assert set(data) >= {"activity", "referrals", "reoffending"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_build_report_refuses_suppressed_with_another_format(boroughs, fmt):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--suppressed works only with --format json"):
+        call_command("build_report", "--week", "2024-W03", "--format", fmt, "--suppressed")
+
+
+def test_row_functions_leave_an_already_suppressed_row_as_it_is():
+    data = {"activity": _activity({"Brent": (0, 0, 9, 1), "Camden": (10, 6, 7, 8)})}
+    referral = {
+        "borough": "ALL",
+        "referred": 40,
+        "attended": 30,
+        "completed": 25,
+        "did_not_attend": 6,
+        "withdrawn": 1,
+        "open": 8,
+        "completion_rate": 0.8065,
+    }
+    shown = suppress_report({**data, "referrals": [referral]})
+    assert [suppress_activity_row(r) for r in shown["activity"]] == shown["activity"]
+    assert suppress_referral_row(shown["referrals"][0]) == shown["referrals"][0]
+
+
+def test_effects_row_alone_withholds_its_estimates_when_a_count_is_small():
+    row = {
+        "borough": "ALL",
+        "months": 12,
+        "diverted_size": 70,
+        "diverted_reoffenders": 56,
+        "comparison_size": 80,
+        "comparison_reoffenders": 4,
+        "risk_difference": 0.2,
+        "rd_low": 0.0524,
+        "rd_high": 0.3339,
+        "relative_risk": 1.3,
+        "rr_low": None,
+        "rr_high": 1.6,
+    }
+    shown = suppress_effects_row(row)
+    assert shown["comparison_reoffenders"] == SUPPRESSED
+    assert shown["risk_difference"] == WITHHELD and shown["rr_low"] is None

@@ -1,4 +1,8 @@
-"""``build_report --week YYYY-Www [--format json|csv|xlsx|pdf] [--output PATH]`` (SPEC §7)."""
+"""``build_report --week YYYY-Www [--format json|csv|xlsx|pdf] [--suppressed] [--output PATH]``.
+
+SPEC §6-7. ``--suppressed`` writes the JSON as every human rendering sees it (small numbers
+hidden); it applies to JSON only, since the other formats are always suppressed.
+"""
 
 import json
 import sys
@@ -10,19 +14,42 @@ from audit.models import Action
 from audit.services import audit_record, command_actor
 from reports.models import ReportVersion
 from reports.services import report_build
+from reports.suppression import suppressed_json
 from reports.weeks import WeekError, parse_week
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
 
-def rendering(version: ReportVersion, fmt: str) -> bytes:
-    """Return one rendering; JSON is the unsuppressed SPEC §6 data product."""
+def rendering(version: ReportVersion, fmt: str, *, suppressed: bool = False) -> bytes:
+    """Return one rendering; JSON is the unsuppressed SPEC §6 data product unless suppressed."""
     if fmt == "json":
-        return (json.dumps(version.data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        data = suppressed_json(version.data) if suppressed else version.data
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
     # Imported here so the command still builds JSON if a rendering's library is missing.
     from reports.renderings import render
 
     return render(version, fmt)
+
+
+def problems(*, week: str, fmt: str, given: str, suppressed: bool, output: str | None) -> list[str]:
+    """List every problem with the command's options, so all are reported at once."""
+    errors: list[str] = []
+    try:
+        parse_week(week)
+    except WeekError as exc:
+        errors.append(f"--week: {exc}")
+    if fmt not in FORMATS:
+        errors.append(f"--format must be json, csv, xlsx or pdf, not {given!r}")
+    elif suppressed and fmt != "json":
+        errors.append(
+            f"--suppressed works only with --format json: the {fmt.upper()} is always "
+            "suppressed, so leave --suppressed out"
+        )
+    if output:
+        parent = Path(output).expanduser().resolve().parent
+        if not parent.is_dir():
+            errors.append(f"--output: there is no folder {parent}")
+    return errors
 
 
 class Command(BaseCommand):
@@ -38,20 +65,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user", help="who is building, for the audit trail (default: the OS account)"
         )
+        parser.add_argument(
+            "--suppressed",
+            action="store_true",
+            help="with --format json: hide small numbers as every human rendering does",
+        )
 
-    def handle(self, *args, week: str, format: str, output: str | None, **options) -> None:
-        errors: list[str] = []
-        try:
-            parse_week(week)
-        except WeekError as exc:
-            errors.append(f"--week: {exc}")
+    def handle(
+        self,
+        *args,
+        week: str,
+        format: str,
+        output: str | None,
+        suppressed: bool = False,
+        **options,
+    ) -> None:
         fmt = (format or "").strip().lower()
-        if fmt not in FORMATS:
-            errors.append(f"--format must be json, csv, xlsx or pdf, not {format!r}")
-        if output:
-            parent = Path(output).expanduser().resolve().parent
-            if not parent.is_dir():
-                errors.append(f"--output: there is no folder {parent}")
+        errors = problems(week=week, fmt=fmt, given=format, suppressed=suppressed, output=output)
         if errors:
             raise CommandError("\n".join(errors))
 
@@ -63,7 +93,7 @@ class Command(BaseCommand):
                 f"Nothing had changed since {version.week} version {version.number}, "
                 "so that version was reused."
             )
-        content = rendering(version, fmt)
+        content = rendering(version, fmt, suppressed=suppressed)
         audit_record(
             by=command_actor(username=options.get("user")),
             action=Action.REPORT_BUILD,
