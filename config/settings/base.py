@@ -170,3 +170,10 @@ SERVICE_NAME = "Cannabis diversion pilot"
 # --- Diversion ----------------------------------------------------------------------------
 # A referral with no terminal outcome this many days after the encounter is flagged.
 REFERRAL_OUTCOME_DAYS = env.int("REFERRAL_OUTCOME_DAYS", default=28)
+
+# --- Error pages --------------------------------------------------------------------------
+# The service's own pages answer errors in every mode (config/views.py). With DEBUG on,
+# DJANGO_DEBUG_PAGES=true shows Django's technical 404 and 500 pages instead.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+DEBUG_PAGES = env.bool("DJANGO_DEBUG_PAGES", default=False)
+MIDDLEWARE += ["config.middleware.ServiceErrorPagesMiddleware"]
