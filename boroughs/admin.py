@@ -73,19 +73,21 @@ class BoroughAdmin(SimpleHistoryAdmin):
         )
 
 
+# Plain labelled selects rather than autocomplete or tabular rows: there are only 33
+# boroughs, and the autocomplete and tabular widgets leave inputs without accessible names.
+
+
 @admin.register(OfficerAssignment)
 class OfficerAssignmentAdmin(SimpleHistoryAdmin):
     list_display = ("officer", "borough")
     list_filter = ("borough",)
     search_fields = ("officer__username", "borough__name")
-    autocomplete_fields = ("borough",)
 
 
-class OfficerAssignmentInline(admin.TabularInline):
+class OfficerAssignmentInline(admin.StackedInline):
     model = OfficerAssignment
     fk_name = "officer"
     extra = 0
-    autocomplete_fields = ("borough",)
     verbose_name = "borough this person works in (officers)"
     verbose_name_plural = "boroughs this person works in (officers)"
 
@@ -95,7 +97,27 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class ServiceUserAdmin(UserAdmin):
-    """Users with their roles (groups) and, for officers, their boroughs."""
+    """Users with their roles (groups) and, for officers, their boroughs.
+
+    Roles are ticked as checkboxes, and permissions come only from roles: Django's two-list
+    selector names its search icons in a way screen readers cannot use, and permissions
+    granted one by one would escape the roles in boroughs/roles.py.
+    """
 
     inlines = (OfficerAssignmentInline,)
     list_filter = ("groups", "is_active", "is_staff")
+    filter_horizontal = ()
+    # Set by Django when people sign in or are added; a split date-time input has no labels.
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Roles", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            kwargs.setdefault("help_text", "What this person can do in the service.")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
