@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -30,8 +31,10 @@ class BoroughAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if "role" not in cleaned:
+            return cleaned  # the role field has already said what is wrong
         errors = borough_configuration_errors(
-            role=cleaned.get("role", ""),
+            role=cleaned["role"],
             pilot_start=cleaned.get("pilot_start"),
             pilot_end=cleaned.get("pilot_end"),
         )
@@ -116,7 +119,9 @@ class ServiceUserAdmin(UserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
 
-    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
         if db_field.name == "groups":
             kwargs["widget"] = forms.CheckboxSelectMultiple
             kwargs.setdefault("help_text", "What this person can do in the service.")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -172,7 +173,9 @@ class ProviderAdmin(SimpleHistoryAdmin):
     search_fields = ("name",)
     fields = ("name", "kind", "boroughs", "active")
 
-    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
         # Checkboxes for the 33 boroughs: the two-list selector's icons break ARIA rules.
         if db_field.name == "boroughs":
             kwargs["widget"] = forms.CheckboxSelectMultiple
