@@ -10,7 +10,7 @@ from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
 
 from boroughs.models import Borough
-from boroughs.services import REASON_MAX_LENGTH
+from boroughs.services import REASON_MAX_LENGTH, borough_configuration_errors
 from diversion.forms import ErrorSummaryMixin, GovDateField
 
 ROLE_CHOICES = [
@@ -77,6 +77,20 @@ class BoroughChangeForm(ErrorSummaryMixin, forms.Form):
             Field.text("change_reason", label_size=Size.MEDIUM),
             Button("submit", "Save changes"),
         )
+
+    def clean(self) -> dict:
+        """List the service's objections with any others, so every problem shows at once."""
+        cleaned = super().clean()
+        if "role" in cleaned and not (self.has_error("pilot_start") or self.has_error("pilot_end")):
+            errors = borough_configuration_errors(
+                role=cleaned["role"],
+                pilot_start=cleaned.get("pilot_start"),
+                pilot_end=cleaned.get("pilot_end"),
+            )
+            for field, messages in errors.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return cleaned
 
     def clean_change_reason(self) -> str:
         reason = self.cleaned_data["change_reason"].strip()

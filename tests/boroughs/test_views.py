@@ -137,6 +137,17 @@ def test_change_form_explains_each_problem_and_saves_nothing(signed_in_admin, da
     assert Borough.history.count() == before
 
 
+def test_every_problem_is_listed_at_once(signed_in_admin):
+    response = signed_in_admin.post(
+        f"/boroughs/{LEWISHAM}/change/", change_data("comparison", date(2026, 1, 5), reason="")
+    )
+    page = text(response)
+    assert page.index("Only a pilot borough has pilot dates") < page.index(
+        "Enter the reason for the change"
+    )
+    assert 'href="#id_pilot_start_0"' in page  # the summary links to the day box
+
+
 def test_history_shows_who_when_what_changed_and_why(signed_in_admin):
     signed_in_admin.post(
         f"/boroughs/{LEWISHAM}/change/",
