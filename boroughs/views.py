@@ -23,7 +23,7 @@ CHANGE_PERMISSION = "boroughs.change_borough"
 SERVICE_FIELDS = {"pilot_start": "pilot_start", "pilot_end": "pilot_end", "role": "role"}
 
 
-def permission_required(permission: str) -> Callable:
+def requires(permission: str) -> Callable:
     """Let in only people whose role grants ``permission`` (admins); others get 403."""
 
     def decorator(view: Callable) -> Callable:
@@ -45,7 +45,7 @@ def _borough(gss_code: str) -> Borough:
     return borough
 
 
-@permission_required(VIEW_PERMISSION)
+@requires(VIEW_PERMISSION)
 def borough_list(request: HttpRequest) -> HttpResponse:
     """List every borough with its role and pilot dates."""
     return render(request, "boroughs/borough_list.html", {"boroughs": selectors.boroughs_all()})
@@ -59,7 +59,7 @@ def _initial(borough: Borough) -> dict:
     }
 
 
-@permission_required(CHANGE_PERMISSION)
+@requires(CHANGE_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def borough_change(request: HttpRequest, gss_code: str) -> HttpResponse:
     """Change a borough's role and pilot dates, with a reason kept in its history."""
@@ -81,7 +81,7 @@ def borough_change(request: HttpRequest, gss_code: str) -> HttpResponse:
     return render(request, "boroughs/borough_change.html", {"borough": borough, "form": form})
 
 
-@permission_required(VIEW_PERMISSION)
+@requires(VIEW_PERMISSION)
 def borough_history(request: HttpRequest, gss_code: str) -> HttpResponse:
     """Show who changed the borough's settings, when, what changed and why."""
     borough = _borough(gss_code)
