@@ -52,6 +52,11 @@ class Borough(models.Model):
                 name="borough_pilot_end_not_before_start",
                 violation_error_message="The pilot end date must be on or after its start date.",
             ),
+            models.CheckConstraint(
+                condition=Q(role="pilot") | Q(pilot_start__isnull=True, pilot_end__isnull=True),
+                name="borough_dates_only_for_pilot",
+                violation_error_message="Only a pilot borough has pilot dates.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,5 +24,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit.urls")),
+    path("boroughs/", include("boroughs.urls")),
     path("", include("diversion.urls")),
 ]
+
+# The service's own error pages, in every mode (see config/error_pages.py for DEBUG).
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -46,8 +47,11 @@ LEAP_DAY_HELP = (
 # --- Eligibility policy ------------------------------------------------------------------
 
 
-class SubstanceLimitInline(admin.TabularInline):
-    """The eligible substances and their limits; read-only once the version has judged."""
+class SubstanceLimitInline(admin.StackedInline):
+    """The eligible substances and their limits; read-only once the version has judged.
+
+    Stacked, not tabular: a tabular row's inputs have no labels of their own.
+    """
 
     model = SubstanceLimit
     extra = 0
@@ -169,8 +173,15 @@ class ProviderAdmin(SimpleHistoryAdmin):
     list_display = ("name", "kind", "active", "borough_names")
     list_filter = ("kind", "active", "boroughs")
     search_fields = ("name",)
-    filter_horizontal = ("boroughs",)
     fields = ("name", "kind", "boroughs", "active")
+
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
+        # Checkboxes for the 33 boroughs: the two-list selector's icons break ARIA rules.
+        if db_field.name == "boroughs":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
         return super().get_queryset(request).prefetch_related("boroughs")

@@ -127,6 +127,8 @@ def reference_data(transactional_db) -> None:
     from django.apps import apps
 
     importlib.import_module("boroughs.migrations.0002_london_boroughs").add_boroughs(apps, None)
+    history = importlib.import_module("boroughs.migrations.0005_borough_initial_history")
+    history.add_initial_history(apps, None)
     importlib.import_module("boroughs.migrations.0003_roles").create_roles(apps, None)
     policy = importlib.import_module("diversion.migrations.0002_policy_v1_and_roles")
     policy.ship_policy(apps, None)

@@ -301,3 +301,10 @@ SEARCHES_PER_HOUR = env.int("SEARCHES_PER_HOUR", default=30)
 # Months after a person's last 12-month follow-up window closes before their name, date of
 # birth, PNC ID and encounter locations are removed (pseudonymised rows stay for reports).
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
+
+# --- Error pages --------------------------------------------------------------------------
+# The service's own pages answer errors in every mode (config/views.py). With DEBUG on,
+# DJANGO_DEBUG_PAGES=true shows Django's technical 404 and 500 pages instead.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+DEBUG_PAGES = env.bool("DJANGO_DEBUG_PAGES", default=False)
+MIDDLEWARE += ["config.error_pages.ServiceErrorPagesMiddleware"]

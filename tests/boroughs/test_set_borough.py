@@ -52,7 +52,36 @@ def test_records_each_change_in_history():
     assert [h.role for h in Borough.objects.get(gss_code="E09000023").history.all()] == [
         "none",
         "pilot",
+        "none",  # as shipped, recorded by the initial-history migration
     ]
+
+
+def test_keeps_the_reason_given_and_none_when_none_is_given():
+    run("E09000023", "--role", "pilot", "--start", "2026-01-05", "--reason", "Board approval")
+    run("E09000023", "--role", "comparison")
+    latest, first_change = Borough.objects.get(gss_code="E09000023").history.all()[:2]
+    assert first_change.history_change_reason == "Board approval"
+    assert latest.history_change_reason is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["E09000022", "--role", "comparison", "--start", "2026-01-05"],
+        ["E09000022", "--role", "comparison", "--end", "2026-02-01"],
+        ["E09000022", "--role", "none", "--start", "2026-01-05", "--end", "2026-02-01"],
+    ],
+)
+def test_refuses_dates_on_a_borough_that_is_not_a_pilot(args):
+    run("E09000022", "--role", "pilot", "--start", "2025-06-01", "--end", "2025-12-31")
+    with pytest.raises(CommandError, match="Only a pilot borough has pilot dates"):
+        run(*args)
+    borough = Borough.objects.get(gss_code="E09000022")
+    assert (borough.role, borough.pilot_start, borough.pilot_end) == (
+        "pilot",
+        date(2025, 6, 1),
+        date(2025, 12, 31),
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +97,7 @@ def test_records_each_change_in_history():
         (["E09000023", "--role", "trial", "--start", "2026-02-01"], "must be pilot, comparison"),
         (["E09000023", "--role", "pilot", "--start", "2026-02-30"], "real date"),
         (["E09000023", "--role", "pilot", "--start", "1/2/2026"], "real date"),
-        (["E09000023", "--role", "comparison", "--end", "2026-02-01"], "needs a pilot start"),
+        (["E09000023", "--role", "comparison", "--end", "2026-02-01"], "Only a pilot borough"),
     ],
 )
 def test_refuses_bad_configuration_and_changes_nothing(args, message):
@@ -103,7 +132,12 @@ def test_exits_non_zero_from_the_command_line(capsys):
             {"role": "pilot", "pilot_start": date(2026, 2, 1), "pilot_end": date(2026, 1, 1)},
             "borough_pilot_end_not_before_start",
         ),
-        ({"role": "none", "pilot_start": None, "pilot_end": date(2026, 1, 1)}, "end_not_before"),
+        # Each case breaks one constraint only, as databases check them in different orders.
+        ({"role": "comparison", "pilot_start": date(2026, 1, 1)}, "borough_dates_only_for_pilot"),
+        (
+            {"role": "none", "pilot_start": date(2026, 1, 1), "pilot_end": date(2026, 2, 1)},
+            "borough_dates_only_for_pilot",
+        ),
     ],
 )
 def test_database_keeps_the_rules_even_past_the_service(fields, constraint):

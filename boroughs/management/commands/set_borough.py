@@ -1,4 +1,7 @@
-"""``set_borough GSS --role pilot|comparison|none [--start DATE] [--end DATE]`` (SPEC §7)."""
+"""``set_borough GSS --role pilot|comparison|none [--start DATE] [--end DATE]`` (SPEC §7).
+
+``--reason TEXT`` (optional) is kept in the borough's history with the change.
+"""
 
 from datetime import date
 
@@ -29,8 +32,18 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help="pilot, comparison or none")
         parser.add_argument("--start", help="first day of the pilot (YYYY-MM-DD, inclusive)")
         parser.add_argument("--end", help="last day of the pilot (YYYY-MM-DD, inclusive)")
+        parser.add_argument("--reason", default="", help="why, kept in the borough's history")
 
-    def handle(self, *args, gss: str, role: str, start: str | None, end: str | None, **options):
+    def handle(
+        self,
+        *args,
+        gss: str,
+        role: str,
+        start: str | None,
+        end: str | None,
+        reason: str = "",
+        **options,
+    ) -> None:
         errors: list[str] = []
         gss = gss.strip().upper()
         if not Borough.objects.filter(gss_code=gss).exists():
@@ -50,6 +63,7 @@ class Command(BaseCommand):
                 role=role,
                 pilot_start=pilot_start,
                 pilot_end=pilot_end,
+                change_reason=reason,
             )
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from exc
