@@ -112,6 +112,10 @@ class ErrorSummaryMixin:
         if visible:
             first = visible[0]
             links += [(self._error_target(first, ""), str(m)) for m in self.non_field_errors()]
+            # A hidden input (the borough chosen for an officer with one) has no place of its
+            # own on the page, so its error leads the summary.
+            hidden = [str(m) for bound in self.hidden_fields() for m in bound.errors]
+            links += [(self._error_target(first, ""), m) for m in hidden]
         for bound in visible:
             links += [(self._error_target(bound, str(m)), str(m)) for m in bound.errors]
         return links
