@@ -197,7 +197,10 @@ class Encounter(models.Model):
             models.Index(fields=["person", "encounter_date"], name="encounter_person_date"),
             models.Index(fields=["borough", "encounter_date"], name="encounter_borough_date"),
             # "My recent encounters" on the officer's home page: ten rows off this index.
-            models.Index(fields=["officer", "-created_at", "-id"], name="encounter_officer_recent"),
+            models.Index(
+                fields=["officer", "-encounter_date", "-created_at", "-id"],
+                name="encounter_officer_recent",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -21,7 +21,7 @@ from diversion.referral_status import NO_TERMINAL_OUTCOME, due_annotations
 
 RECENT_ENCOUNTERS = 20
 MY_RECENT_ENCOUNTERS = 10
-QUEUE_PAGE_SIZE = 25
+QUEUE_PAGE_SIZE = 20
 # Counts on officer pages stop here: "500 or more" is as useful as 3,107 and far cheaper.
 COUNT_CAP = 500
 # Most overdue first (True) or least; the primary key breaks ties, for keyset paging.
@@ -170,11 +170,11 @@ def officer_home_context(*, user: AbstractBaseUser) -> dict:
 
 
 def my_recent_encounters(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
-    """Return the last ten encounters this officer recorded, in boroughs they still work in."""
+    """Return this officer's ten latest encounters, in boroughs they still work in."""
     return (
         Encounter.objects.filter(officer=user, borough_id__in=_officer_boroughs(user))
         .select_related("borough")
-        .order_by("-created_at", "-id")[:MY_RECENT_ENCOUNTERS]
+        .order_by("-encounter_date", "-created_at", "-id")[:MY_RECENT_ENCOUNTERS]
     )
 
 

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='encounter',
-            index=models.Index(fields=['officer', '-created_at', '-id'], name='encounter_officer_recent'),
+            index=models.Index(fields=['officer', '-encounter_date', '-created_at', '-id'], name='encounter_officer_recent'),
         ),
         migrations.AddIndex(
             model_name='referral',

@@ -165,7 +165,7 @@ def test_home_page_summarises_what_needs_action_and_links_to_the_queue(
     diverted(lewisham_pilot, days_ago=40)
     client.force_login(officer)
     html = client.get("/").content.decode()
-    assert "2 referrals</strong>" in html and "need an outcome recorded" in html
+    assert "2 referrals</strong>" in html and "in your boroughs need action" in html
     assert f'#referral">{oldest.encounter_ref}</a>' in html and "22 days overdue" in html
     assert 'href="/referrals/needing-action/"' in html
 
@@ -199,7 +199,7 @@ def test_queue_shows_name_reference_borough_provider_what_is_due_and_days(
     assert f"{person.first_name} {person.last_name}" in html
     assert encounter.encounter_ref in html and "Lewisham" in html
     assert encounter.referral.provider.name in html
-    assert "Appointment passed, no attendance recorded" in html and "4 days" in html
+    assert "Appointment passed, no attendance recorded" in html and "4 days overdue" in html
     assert "1 referral need" in html
 
 

@@ -152,7 +152,7 @@ def test_officer_home_context_shows_what_needs_action_and_their_latest_ten(
     # A capped count, the most overdue referral, and the officer's latest encounters.
     with django_assert_max_num_queries(3):
         context = selectors.officer_home_context(user=officer)
-    assert context["my_recent_encounters"] == encounters[::-1][:10]  # Latest recorded first.
+    assert context["my_recent_encounters"] == encounters[:10]  # Latest encounter date first.
     assert context["needing_action_oldest"] == overdue.referral
     assert context["needing_action_oldest"].days_overdue == timedelta(days=12)
     assert context["needing_action_count"] == 1
