@@ -65,7 +65,9 @@ def appointment_passed(
     return appointment_on is not None and appointment_on < day and not attended_on and not ended
 
 
-def due_annotations(*, today: date, outcome_days: int, prefix: str = "") -> dict:
+def due_annotations(
+    *, today: date, outcome_days: int, encounter_date: str = "encounter__encounter_date"
+) -> dict:
     """Return annotations giving each open referral what is due and how many days overdue.
 
     ``appointment_overdue`` counts days since a passed appointment with no attendance;
@@ -73,14 +75,13 @@ def due_annotations(*, today: date, outcome_days: int, prefix: str = "") -> dict
     0 on the day it falls due. A referral due for both is due for whichever came first
     (the larger count; the appointment on a tie). ``due`` is null when nothing is due yet.
     Everything is computed by the database, so the queue can filter and sort on it.
+    ``encounter_date`` names the encounter's date on the queryset (a join or an alias).
     """
     cutoff = today - timedelta(days=outcome_days)
-    appointment_passed_q = Q(
-        **{f"{prefix}appointment_on__lt": today, f"{prefix}attended_on__isnull": True}
-    )
-    outcome_due_q = Q(**{f"{prefix}encounter__encounter_date__lte": cutoff})
-    appointment_days = Value(today) - F(f"{prefix}appointment_on")
-    outcome_days_expr = Value(cutoff) - F(f"{prefix}encounter__encounter_date")
+    appointment_passed_q = Q(appointment_on__lt=today, attended_on__isnull=True)
+    outcome_due_q = Q(**{f"{encounter_date}__lte": cutoff})
+    appointment_days = Value(today) - F("appointment_on")
+    outcome_days_expr = Value(cutoff) - F(encounter_date)
     return {
         "appointment_overdue": Case(
             When(appointment_passed_q, then=appointment_days),

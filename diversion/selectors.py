@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
+from diversion.choices import Decision
 from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral
 from diversion.referral_status import NO_TERMINAL_OUTCOME, due_annotations
 
@@ -208,6 +209,8 @@ def referrals_due(
             Q(appointment_on__lt=today, attended_on__isnull=True)
             | Q(encounter__encounter_date__lte=cutoff),
             encounter__borough_id__in=_officer_boroughs(user),
+            # Always true of a referral; it lets PostgreSQL read the diverted-encounter index.
+            encounter__decision=Decision.DIVERTED,
         )
         .annotate(**due_annotations(today=today, outcome_days=outcome_days))
         .select_related("encounter__person", "encounter__borough", "provider")

@@ -18,6 +18,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['officer', '-encounter_date', '-created_at', '-id'], name='encounter_officer_recent'),
         ),
         migrations.AddIndex(
+            model_name='encounter',
+            index=models.Index(condition=models.Q(('decision', 'diverted')), fields=['borough', 'encounter_date'], name='encounter_diverted_borough'),
+        ),
+        migrations.AddIndex(
             model_name='referral',
             index=models.Index(condition=models.Q(('completed_on__isnull', True), ('did_not_attend_on__isnull', True), ('withdrawn_on__isnull', True)), fields=['encounter', 'appointment_on', 'attended_on'], name='referral_open'),
         ),
