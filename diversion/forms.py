@@ -566,7 +566,7 @@ class ReferralQueueForm(forms.Form):
     due = forms.ChoiceField(label="What is due", required=False)
     order = forms.ChoiceField(label="Order", choices=QUEUE_ORDER_CHOICES, required=False)
     after = forms.RegexField(
-        regex=r"^[0-9]+\.[0-9]+$",
+        regex=r"^[0-9]{1,6}\.[0-9]{1,9}$",
         required=False,
         widget=forms.HiddenInput,
         error_messages={"invalid": "The page link is not valid: start from the first page"},

@@ -158,14 +158,14 @@ def providers_for_borough(*, borough: Borough) -> QuerySet[Provider]:
 def officer_home_context(*, user: AbstractBaseUser) -> dict:
     """Return what the officer's home page shows: what needs action, then their own encounters.
 
-    Three bounded queries whatever the history: a capped count and the most overdue referral
-    (both on the open-referral index), and the officer's ten latest encounters (on theirs).
+    A fixed number of queries whatever the history: a capped count and the most overdue
+    referral (both on the open-referral index), and the officer's ten latest encounters.
     """
     due = referrals_due(user=user)
     return {
         "needing_action_count": count_capped(due),
         "needing_action_cap": COUNT_CAP,  # Read at call time, so tests can lower it.
-        "needing_action_oldest": due.order_by(*QUEUE_ORDER[True]).first(),
+        "needing_action_oldest": next(iter(referral_queue_page(referrals=due, size=1).rows), None),
         "my_recent_encounters": list(my_recent_encounters(user=user)),
     }
 
@@ -249,9 +249,13 @@ def referral_queue_page(
         else:
             referrals = referrals.filter(Q(days_overdue__gt=days) | Q(days_overdue=days, pk__gt=pk))
     size = size or QUEUE_PAGE_SIZE
-    rows = list(referrals.order_by(*QUEUE_ORDER[most_overdue_first])[: size + 1])
+    # First the page's keys alone, so the sort joins no names or providers; then its rows.
+    ordered = referrals.order_by(*QUEUE_ORDER[most_overdue_first])
+    keys = list(ordered.values_list("pk", "days_overdue")[: size + 1])
     next_after = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_after = (last.days_overdue.days, last.pk)
-    return QueuePage(rows=rows[:size], next_after=next_after)
+    if len(keys) > size:
+        pk, days = keys[size - 1]
+        next_after = (days.days, pk)
+    ids = [pk for pk, _days in keys[:size]]
+    found = {referral.pk: referral for referral in referrals.filter(pk__in=ids)} if ids else {}
+    return QueuePage(rows=[found[pk] for pk in ids], next_after=next_after)

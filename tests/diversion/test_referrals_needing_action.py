@@ -245,8 +245,8 @@ def _queries(client, url: str) -> int:
 
 # Pinned, and the same for 3 rows as for 30: every page's session, user, savepoints,
 # permissions and roles, then a fixed number of bounded queries of the page's own.
-HOME_QUERIES = 9
-QUEUE_QUERIES = 11
+HOME_QUERIES = 10
+QUEUE_QUERIES = 12
 
 
 @pytest.mark.parametrize("rows", [3, 30])
@@ -274,3 +274,11 @@ def test_queue_query_can_use_the_open_referral_index(officer, lewisham_pilot):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = referrals.order_by(*selectors.QUEUE_ORDER[True])[:25].explain()
     assert "referral_open" in plan
+
+
+@pytest.mark.parametrize("after", ["1.2.3", "-1.5", "99999999999.1", "1.99999999999", "x"])
+def test_queue_refuses_a_broken_page_link_plainly(client, officer, lewisham_pilot, after):
+    client.force_login(officer)
+    response = client.get(f"/referrals/needing-action/?after={after}")
+    assert response.status_code == 200
+    assert "The page link is not valid: start from the first page" in response.content.decode()

@@ -149,8 +149,8 @@ def test_officer_home_context_shows_what_needs_action_and_their_latest_ten(
     overdue = EncounterFactory(
         borough=lewisham_pilot, accepted=True, encounter_date=TODAY() - timedelta(days=40)
     )
-    # A capped count, the most overdue referral, and the officer's latest encounters.
-    with django_assert_max_num_queries(3):
+    # A capped count, the most overdue referral's key then its row, and the officer's latest.
+    with django_assert_max_num_queries(4):
         context = selectors.officer_home_context(user=officer)
     assert context["my_recent_encounters"] == encounters[:10]  # Latest encounter date first.
     assert context["needing_action_oldest"] == overdue.referral
