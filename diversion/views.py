@@ -464,7 +464,7 @@ def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 
 @officer_required
 def referrals_needing_action(request: HttpRequest) -> HttpResponse:
-    """The work queue: referrals needing action, filtered, by days overdue, a page at a time."""
+    """Show the referrals needing action, filtered, by days overdue, a page at a time."""
     outcome_days = settings.REFERRAL_OUTCOME_DAYS
     choices = due_choices(outcome_days=outcome_days)
     form = ReferralQueueForm(
