@@ -126,6 +126,22 @@ class ErrorSummaryMixin:
             return f"{bound.auto_id}_0"
         return bound.auto_id
 
+    def full_clean(self) -> None:
+        """Show each message once per field.
+
+        Letters in all three boxes of a date are one mistake, but each box reports it, so
+        the date would say "must be a real date" three times (issue 11).
+        """
+        super().full_clean()
+        for errors in (self._errors or {}).values():
+            kept, seen = [], set()
+            for error in errors.as_data():
+                text = " ".join(error.messages)
+                if text not in seen:
+                    seen.add(text)
+                    kept.append(error)
+            errors.data[:] = kept
+
     def error_summary(self) -> list[tuple[str, str]]:
         """Return (input id, message) pairs, non-field errors first, then fields in order."""
         visible = self.visible_fields()
@@ -133,6 +149,10 @@ class ErrorSummaryMixin:
         if visible:
             first = visible[0]
             links += [(self._error_target(first, ""), str(m)) for m in self.non_field_errors()]
+            # A hidden input (the borough chosen for an officer with one) has no place of its
+            # own on the page, so its error leads the summary.
+            hidden = [str(m) for bound in self.hidden_fields() for m in bound.errors]
+            links += [(self._error_target(first, ""), m) for m in hidden]
         for bound in visible:
             links += [(self._error_target(bound, str(m)), str(m)) for m in bound.errors]
         return links
@@ -262,6 +282,16 @@ class PersonForm(ErrorSummaryMixin, forms.Form):
         return _birth(self.cleaned_data["date_of_birth"], "the date of birth")
 
 
+def borough_hint(borough: Borough) -> str:
+    """Say what an encounter in this borough leads to: a pilot (with its dates) or not."""
+    if borough.role == Borough.Role.PILOT:
+        start = f"{borough.pilot_start:%-d %B %Y}"
+        if borough.pilot_end:
+            return f"Pilot borough, {start} to {borough.pilot_end:%-d %B %Y}"
+        return f"Pilot borough, from {start}"
+    return "Comparison borough: encounters are recorded, diversion is not offered"
+
+
 class EncounterForm(ErrorSummaryMixin, forms.Form):
     """What happened at the encounter: everything the decision depends on."""
 
@@ -324,9 +354,10 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["borough"].queryset = boroughs
-        if len(boroughs) == 1:
-            self.fields["borough"].initial = boroughs[0].pk
+        borough_field = Field.radios("borough", legend_size=Size.SMALL, small=True)
+        self._set_boroughs(boroughs)
+        if self.single_borough is not None:
+            borough_field = Field("borough")
         self.fields["exclusions"].choices = [(f.code, f.label) for f in factors]
         now = timezone.localtime()
         self.fields["encounter_date"].initial = now.date()
@@ -339,7 +370,7 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
             inputmode="numeric", autocomplete="off", spellcheck="false"
         )
         self.helper = _helper(
-            Field.radios("borough", legend_size=Size.SMALL, small=True),
+            borough_field,
             Field("encounter_date"),
             Field.text("encounter_time", field_width=5),
             Field.text("location", field_width=20),
@@ -349,6 +380,22 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
             Field.radios("otherwise_disposal", legend_size=Size.SMALL, small=True),
             submit="Record encounter",
         )
+
+    def _set_boroughs(self, boroughs: QuerySet[Borough]) -> None:
+        """Offer the officer's boroughs, each saying whether it diverts; one is chosen for them.
+
+        An officer with a single borough has nothing to choose: it is sent as a hidden input
+        and the page names it (``single_borough``).
+        """
+        field = self.fields["borough"]
+        field.queryset = boroughs
+        listed = list(boroughs)
+        self.single_borough = listed[0] if len(listed) == 1 else None
+        if self.single_borough is not None:
+            field.widget = forms.HiddenInput()
+            field.initial = self.single_borough.pk
+            return
+        field.choices = [Choice(b.pk, b.name, hint=borough_hint(b)) for b in listed]
 
     def clean_encounter_date(self) -> date | None:
         return _past(self.cleaned_data["encounter_date"], "the date of the encounter")
@@ -539,3 +586,47 @@ class EncounterSearchForm(ErrorSummaryMixin, forms.Form):
         elif not date_of_birth:
             self.add_error("date_of_birth", "Enter a date of birth to search with the surname")
         return cleaned
+
+
+QUEUE_ORDER_CHOICES = [("most", "Most overdue first"), ("least", "Least overdue first")]
+
+
+class ReferralQueueForm(forms.Form):
+    """Filter and order the referrals needing action; sent with GET, so links can be shared."""
+
+    borough = forms.ModelChoiceField(
+        label="Borough",
+        queryset=Borough.objects.none(),
+        required=False,
+        empty_label="All your boroughs",
+        error_messages={"invalid_choice": "Select one of your boroughs"},
+    )
+    due = forms.ChoiceField(label="What is due", required=False)
+    order = forms.ChoiceField(label="Order", choices=QUEUE_ORDER_CHOICES, required=False)
+    after = forms.RegexField(
+        regex=r"^[0-9]{1,6}\.[0-9]{1,9}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The page link is not valid: start from the first page"},
+    )
+
+    def __init__(self, *args, boroughs: QuerySet[Borough], due_choices: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["borough"]
+        field.queryset = boroughs
+        # One query for the list, rather than a count and a query each time it is drawn.
+        field.choices = [("", field.empty_label)] + [(b.pk, b.name) for b in boroughs]
+        self.fields["due"].choices = [("", "Anything due"), *due_choices]
+
+    def filters(self) -> dict:
+        """Return the chosen filters for the selectors, or none when something is wrong."""
+        if not self.is_valid():
+            return {"borough_id": None, "due": "", "most_overdue_first": True, "after": None}
+        data = self.cleaned_data
+        after = tuple(int(part) for part in data["after"].split(".")) if data["after"] else None
+        return {
+            "borough_id": data["borough"].pk if data["borough"] else None,
+            "due": data["due"],
+            "most_overdue_first": data["order"] != "least",
+            "after": after,
+        }

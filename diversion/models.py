@@ -226,6 +226,18 @@ class Encounter(models.Model):
         indexes = [
             models.Index(fields=["person", "encounter_date"], name="encounter_person_date"),
             models.Index(fields=["borough", "encounter_date"], name="encounter_borough_date"),
+            # "My recent encounters" on the officer's home page: ten rows off this index.
+            models.Index(
+                fields=["officer", "-encounter_date", "-created_at", "-id"],
+                name="encounter_officer_recent",
+            ),
+            # The work queue joins open referrals to their encounters: only diverted ones
+            # have referrals, so this reads about a quarter of an officer's boroughs.
+            models.Index(
+                fields=["borough", "encounter_date"],
+                name="encounter_diverted_borough",
+                condition=Q(decision="diverted"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -321,6 +333,20 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The officer's work queue reads only referrals with no final outcome: a small,
+            # working set, where scanning every encounter in the officer's boroughs grew with
+            # history (issue 8). Same condition as referral_status.NO_TERMINAL_OUTCOME.
+            models.Index(
+                fields=["encounter", "appointment_on", "attended_on"],
+                name="referral_open",
+                condition=Q(
+                    completed_on__isnull=True,
+                    did_not_attend_on__isnull=True,
+                    withdrawn_on__isnull=True,
+                ),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(completed_on__isnull=False, did_not_attend_on__isnull=False)

@@ -5,20 +5,28 @@ outside them is "not found" (404), so its existence is not given away.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
 
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
-from diversion.choices import ReoffenceSource
+from diversion.choices import Decision, ReoffenceSource
 from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral, Reoffence
-from diversion.referral_status import NO_TERMINAL_OUTCOME
+from diversion.referral_status import NO_TERMINAL_OUTCOME, due_annotations
 
 RECENT_ENCOUNTERS = 20
-HOME_REFERRALS = 10
+MY_RECENT_ENCOUNTERS = 10
+QUEUE_PAGE_SIZE = 20
+# Counts on officer pages stop here: "500 or more" is as useful as 3,107 and far cheaper.
+COUNT_CAP = 500
+# Most overdue first (True) or least; the primary key breaks ties, for keyset paging.
+QUEUE_ORDER = {True: (F("days_overdue").desc(), "pk"), False: (F("days_overdue").asc(), "pk")}
 
 
 def _officer_boroughs(user: AbstractBaseUser) -> QuerySet[OfficerAssignment]:
@@ -69,6 +77,35 @@ def encounter_search(
             person__last_name__iexact=last_name.strip(), person__date_of_birth=date_of_birth
         )
     return encounters.none()
+
+
+def record_url_for_reference(*, user: AbstractBaseUser, reference: str) -> str | None:
+    """Return the page of the encounter or person with exactly this reference, if the officer
+    may see it; None otherwise, so the search shows "No encounters found" as before.
+    """
+    reference = reference.strip()
+    if not reference:
+        return None
+    encounter = (
+        Encounter.objects.filter(
+            encounter_ref__iexact=reference, borough_id__in=_officer_boroughs(user)
+        )
+        .only("encounter_ref")
+        .first()
+    )
+    if encounter is not None:
+        return encounter.get_absolute_url()
+    seen_here = Encounter.objects.filter(
+        person=OuterRef("pk"), borough_id__in=_officer_boroughs(user)
+    )
+    person_ref = (
+        Person.objects.filter(Exists(seen_here), person_ref__iexact=reference)
+        .values_list("person_ref", flat=True)
+        .first()
+    )
+    if person_ref is None:
+        return None
+    return reverse("diversion:person_detail", args=[person_ref])
 
 
 def people_matching(*, last_name: str, date_of_birth: date) -> QuerySet[Person]:
@@ -155,19 +192,6 @@ def further_offences_for_officer(*, user: AbstractBaseUser, person: Person) -> F
     )
 
 
-def referrals_needing_action(*, user: AbstractBaseUser) -> QuerySet[Referral]:
-    """Return flagged referrals in the officer's boroughs that still have no final outcome."""
-    return (
-        Referral.objects.filter(
-            NO_TERMINAL_OUTCOME,
-            encounter__borough_id__in=_officer_boroughs(user),
-            flagged_at__isnull=False,
-        )
-        .select_related("encounter", "encounter__borough", "provider")
-        .order_by("encounter__encounter_date", "encounter__encounter_ref")
-    )
-
-
 def encounter_boroughs_for_officer(*, user: AbstractBaseUser) -> QuerySet[Borough]:
     """Return the officer's boroughs where encounters can be recorded (pilot or comparison)."""
     return boroughs_for_officer(user=user).exclude(role=Borough.Role.NONE)
@@ -189,11 +213,106 @@ def providers_for_borough(*, borough: Borough) -> QuerySet[Provider]:
 
 
 def officer_home_context(*, user: AbstractBaseUser) -> dict:
-    """Return what the officer's home page shows: recent encounters, referrals needing action."""
-    needing_action = referrals_needing_action(user=user)
+    """Return what the officer's home page shows: what needs action, then their own encounters.
+
+    A fixed number of queries whatever the history: a capped count and the most overdue
+    referral (both on the open-referral index), and the officer's ten latest encounters.
+    """
+    due = referrals_due(user=user)
     return {
-        "recent_encounters": list(encounters_for_officer(user=user)[:RECENT_ENCOUNTERS]),
-        # The oldest few on the home page; the full list is paginated on its own page.
-        "referrals_needing_action": list(needing_action[:HOME_REFERRALS]),
-        "referrals_needing_action_count": needing_action.count(),
+        "needing_action_count": count_capped(due),
+        "needing_action_cap": COUNT_CAP,  # Read at call time, so tests can lower it.
+        "needing_action_oldest": next(iter(referral_queue_page(referrals=due, size=1).rows), None),
+        "my_recent_encounters": list(my_recent_encounters(user=user)),
     }
+
+
+def my_recent_encounters(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
+    """Return this officer's ten latest encounters, in boroughs they still work in."""
+    return (
+        Encounter.objects.filter(officer=user, borough_id__in=_officer_boroughs(user))
+        .select_related("borough")
+        .order_by("-encounter_date", "-created_at", "-id")[:MY_RECENT_ENCOUNTERS]
+    )
+
+
+def count_capped(queryset: QuerySet, *, cap: int | None = None) -> int:
+    """Count up to ``cap`` + 1 rows, so a long list costs no more than a short one.
+
+    A result above ``cap`` means "more than ``cap``": pages show it as "500 or more".
+    """
+    cap = COUNT_CAP if cap is None else cap
+    return queryset.order_by()[: cap + 1].count()
+
+
+def referrals_due(
+    *,
+    user: AbstractBaseUser,
+    borough_id: int | None = None,
+    due: str = "",
+    today: date | None = None,
+) -> QuerySet[Referral]:
+    """Return open referrals in the officer's boroughs that need action, with what is due.
+
+    Each row is annotated by `diversion.referral_status.due_annotations`: ``due`` (a missed
+    appointment or a late outcome) and ``days_overdue``. ``borough_id`` and ``due`` narrow it.
+    """
+    today = today or timezone.localdate()
+    outcome_days = settings.REFERRAL_OUTCOME_DAYS
+    cutoff = today - timedelta(days=outcome_days)
+    referrals = (
+        Referral.objects.filter(
+            NO_TERMINAL_OUTCOME,
+            Q(appointment_on__lt=today, attended_on__isnull=True)
+            | Q(encounter__encounter_date__lte=cutoff),
+            encounter__borough_id__in=_officer_boroughs(user),
+            # Always true of a referral; it lets PostgreSQL read the diverted-encounter index.
+            encounter__decision=Decision.DIVERTED,
+        )
+        .annotate(**due_annotations(today=today, outcome_days=outcome_days))
+        .select_related("encounter__person", "encounter__borough", "provider")
+    )
+    if borough_id is not None:
+        referrals = referrals.filter(encounter__borough_id=borough_id)
+    if due:
+        referrals = referrals.filter(due=due)
+    return referrals
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the work queue and where the next one starts (None on the last page)."""
+
+    rows: list[Referral]
+    next_after: tuple[int, int] | None
+
+
+def referral_queue_page(
+    *,
+    referrals: QuerySet[Referral],
+    most_overdue_first: bool = True,
+    after: tuple[int, int] | None = None,
+    size: int | None = None,
+) -> QueuePage:
+    """Return a page of ``referrals_due`` by days overdue, after a (days, id) keyset position.
+
+    Keyset paging reads only the rows it shows, however deep the page, where OFFSET would
+    read and throw away every row before it.
+    """
+    if after is not None:
+        days, pk = timedelta(days=after[0]), after[1]
+        if most_overdue_first:
+            referrals = referrals.filter(Q(days_overdue__lt=days) | Q(days_overdue=days, pk__gt=pk))
+        else:
+            referrals = referrals.filter(Q(days_overdue__gt=days) | Q(days_overdue=days, pk__gt=pk))
+    size = size or QUEUE_PAGE_SIZE
+    # First the page's keys alone, so the sort joins no names or providers; then its rows.
+    ordered = referrals.order_by(*QUEUE_ORDER[most_overdue_first])
+    keys = list(ordered.values_list("pk", "days_overdue")[: size + 1])
+    next_after = None
+    if len(keys) > size:
+        pk, days = keys[size - 1]
+        next_after = (days.days, pk)
+    ids = [pk for pk, _days in keys[:size]]
+    found = {referral.pk: referral for referral in referrals.filter(pk__in=ids)} if ids else {}
+    return QueuePage(rows=[found[pk] for pk in ids], next_after=next_after)

@@ -8,18 +8,20 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.models import Action
 from audit.services import audit_record
 from boroughs.models import Borough
+from boroughs.selectors import boroughs_for_officer
 from diversion import selectors, services
 from diversion.choices import Decision, ReferralStatus
 from diversion.eligibility import describe_reason, in_pilot
@@ -34,11 +36,14 @@ from diversion.forms import (
     PersonForm,
     PersonSearchForm,
     ReferralArrangeForm,
+    ReferralQueueForm,
     ReoffenceForm,
     add_service_errors,
+    borough_hint,
 )
 from diversion.models import Encounter, Person, Referral
 from diversion.policies import as_rule
+from diversion.referral_status import appointment_passed, due_choices
 from diversion.search_limits import limit_message, search_allowed
 
 # The encounter being logged, kept in the session between the steps so that nothing is
@@ -260,7 +265,13 @@ def encounter_details(request: HttpRequest) -> HttpResponse:
             request.session.pop(SESSION_KEY, None)
             messages.success(request, f"Encounter {encounter.encounter_ref} recorded")
             return redirect(encounter)
-    context = {"form": form, "person": person, "new_person": new_person, "boroughs": boroughs}
+    context = {
+        "form": form,
+        "person": person,
+        "new_person": new_person,
+        "boroughs": boroughs,
+        "single_borough_hint": borough_hint(form.single_borough) if form.single_borough else "",
+    }
     return render(request, "diversion/encounter_details.html", context)
 
 
@@ -303,6 +314,34 @@ def _decision_text(encounter: Encounter, status: ReferralStatus | None) -> tuple
     else:
         why = f"{borough.name} was not offering diversion on the encounter date."
     return ("Eligible, but diversion not offered", why)
+
+
+APPOINTMENT_PASSED_TEXT = "Appointment passed: no attendance recorded"
+
+
+def _status_display(referral: Referral | None, status: ReferralStatus | None) -> dict:
+    """Return the status tag's words and colour; a passed appointment is not "waiting"."""
+    passed = (
+        referral is not None
+        and status == ReferralStatus.REFERRED
+        and appointment_passed(
+            appointment_on=referral.appointment_on,
+            attended_on=referral.attended_on,
+            ended=False,
+            day=timezone.localdate(),
+        )
+    )
+    if passed:
+        return {
+            "appointment_passed": True,
+            "status_text": APPOINTMENT_PASSED_TEXT,
+            "status_tag": "govuk-tag--orange",
+        }
+    return {
+        "appointment_passed": False,
+        "status_text": STATUS_TEXT.get(status, ""),
+        "status_tag": STATUS_TAG.get(status, ""),
+    }
 
 
 def _detail_context(
@@ -355,8 +394,7 @@ def _detail_context(
         "exclusions": exclusions,
         "referral": referral,
         "status": status,
-        "status_text": STATUS_TEXT.get(status, ""),
-        "status_tag": STATUS_TAG.get(status, ""),
+        **_status_display(referral, status),
         "providers": providers,
         "answer_form": answer_form,
         "arrange_form": arrange_form,
@@ -472,17 +510,58 @@ def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 # --- Search and the person page ------------------------------------------------------------
 
 
-REFERRALS_PER_PAGE = 50
-
-
 @officer_required
 def referrals_needing_action(request: HttpRequest) -> HttpResponse:
-    """List every flagged referral without a final outcome, oldest first, a page at a time."""
-    page = Paginator(selectors.referrals_needing_action(user=request.user), REFERRALS_PER_PAGE)
-    return render(
-        request,
-        "diversion/referrals_needing_action.html",
-        {"page": page.get_page(request.GET.get("page"))},
+    """Show the referrals needing action, filtered, by days overdue, a page at a time."""
+    outcome_days = settings.REFERRAL_OUTCOME_DAYS
+    choices = due_choices(outcome_days=outcome_days)
+    form = ReferralQueueForm(
+        request.GET or None,
+        boroughs=boroughs_for_officer(user=request.user),
+        due_choices=choices,
+    )
+    filters = form.filters()
+    referrals = selectors.referrals_due(
+        user=request.user, borough_id=filters["borough_id"], due=filters["due"]
+    )
+    page = selectors.referral_queue_page(
+        referrals=referrals,
+        most_overdue_first=filters["most_overdue_first"],
+        after=filters["after"],
+    )
+    next_url = None
+    if page.next_after is not None:
+        next_url = _queue_url(request, after="{}.{}".format(*page.next_after))
+    context = {
+        "form": form,
+        "page": page,
+        "count": selectors.count_capped(referrals),
+        "cap": selectors.COUNT_CAP,
+        "due_labels": dict(choices),
+        "next_url": next_url,
+        "first_url": _queue_url(request, after=None) if filters["after"] else None,
+    }
+    return render(request, "diversion/referrals_needing_action.html", context)
+
+
+def _queue_url(request: HttpRequest, *, after: str | None) -> str:
+    """Return this queue page's address with the same filters and another starting point."""
+    params = request.GET.copy()
+    params.pop("after", None)
+    if after:
+        params["after"] = after
+    query = params.urlencode()
+    return f"{request.path}?{query}" if query else request.path
+
+
+def _audit_search(request: HttpRequest, data: dict, *, results: int) -> None:
+    """Record what was searched by and how much was shown, never the surname or date."""
+    audit_record(
+        by=request.user,
+        action=Action.ENCOUNTER_SEARCH,
+        request=request,
+        detail=f"by {'reference' if data['encounter_ref'] else 'surname and date of birth'}"
+        f"; results: {results}",
     )
 
 
@@ -496,6 +575,13 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
         return render(request, "diversion/encounter_search.html", context, status=429)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        # An exact encounter or person reference opens that record (issue 11).
+        found = selectors.record_url_for_reference(
+            user=request.user, reference=data["encounter_ref"]
+        )
+        if found:
+            _audit_search(request, data, results=1)
+            return redirect(found)
         results = list(
             selectors.encounter_search(
                 user=request.user,
@@ -504,14 +590,7 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
                 date_of_birth=data["date_of_birth"],
             )[:100]
         )
-        # What was searched by and how much was shown, never the surname or date searched for.
-        audit_record(
-            by=request.user,
-            action=Action.ENCOUNTER_SEARCH,
-            request=request,
-            detail=f"by {'reference' if data['encounter_ref'] else 'surname and date of birth'}"
-            f"; results: {len(results)}",
-        )
+        _audit_search(request, data, results=len(results))
     return render(request, "diversion/encounter_search.html", {"form": form, "results": results})
 
 

@@ -61,7 +61,7 @@ def test_wrong_password_says_so_plainly(client, officer):
 @pytest.mark.parametrize(
     ("who", "shown", "hidden"),
     [
-        ("officer", ["Log encounters", "Lewisham"], ["Analyst", "Approver", "Admin"]),
+        ("officer", ["Log an encounter", "Lewisham"], ["Analyst", "Approver", "Admin"]),
         ("analyst", ["Review weekly reoffending reports"], ["Officer", "Approver", "Admin"]),
         ("approver", ["Approve submitted weekly reports"], ["Officer", "Analyst", "Admin"]),
         ("admin_user", ["Configure which boroughs take part", "Boroughs"], ["Officer", "Analyst"]),

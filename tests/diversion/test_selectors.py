@@ -98,14 +98,13 @@ def test_person_never_met_is_not_found(officer):
         selectors.person_for_officer(user=officer, person_ref=person.person_ref)
 
 
-def test_referrals_needing_action_are_flagged_open_and_in_their_boroughs(officer, lewisham_pilot):
+def test_referrals_due_are_open_and_in_their_boroughs(officer, lewisham_pilot):
     southwark = pilot_borough(SOUTHWARK)
     old = TODAY() - timedelta(days=40)
-    flagged = EncounterFactory(borough=lewisham_pilot, accepted=True, encounter_date=old)
+    due = EncounterFactory(borough=lewisham_pilot, accepted=True, encounter_date=old)
     finished = EncounterFactory(borough=lewisham_pilot, accepted=True, encounter_date=old)
     elsewhere = EncounterFactory(borough=southwark, accepted=True, encounter_date=old)
     recent = EncounterFactory(borough=lewisham_pilot, accepted=True)
-    services.referrals_flag_overdue()
     services.referral_outcome_record(
         referral=finished.referral,
         attended_on=None,
@@ -114,8 +113,8 @@ def test_referrals_needing_action_are_flagged_open_and_in_their_boroughs(officer
         withdrawn_on=TODAY(),
         by=officer,
     )
-    found = list(selectors.referrals_needing_action(user=officer))
-    assert found == [flagged.referral]
+    found = list(selectors.referrals_due(user=officer))
+    assert found == [due.referral]
     assert elsewhere.referral not in found and recent.referral not in found
 
 
@@ -133,27 +132,30 @@ def test_encounter_search_by_reference_or_surname_and_birth_date_stays_in_their_
     assert not search(user=officer, last_name="Jones").exists()
 
 
-def test_officer_home_context_shows_the_latest_twenty_and_what_needs_action(
+def test_officer_home_context_shows_what_needs_action_and_their_latest_ten(
     officer, lewisham_pilot, django_assert_max_num_queries
 ):
     person = PersonFactory()
     encounters = [
         EncounterFactory(
-            borough=lewisham_pilot, person=person, encounter_date=TODAY() - timedelta(days=n)
+            borough=lewisham_pilot,
+            person=person,
+            officer=officer,
+            encounter_date=TODAY() - timedelta(days=n),
         )
-        for n in range(1, 23)
+        for n in range(1, 13)
     ]
-    # Someone else, diverted 40 days ago with no outcome: flagged by the daily job.
-    flagged = EncounterFactory(
+    # Someone else's, diverted 40 days ago with no outcome: due, but not "mine".
+    overdue = EncounterFactory(
         borough=lewisham_pilot, accepted=True, encounter_date=TODAY() - timedelta(days=40)
     )
-    assert services.referrals_flag_overdue() == 1
-    # Recent encounters, the referrals needing action, and their count.
-    with django_assert_max_num_queries(3):
+    # A capped count, the most overdue referral's key then its row, and the officer's latest.
+    with django_assert_max_num_queries(4):
         context = selectors.officer_home_context(user=officer)
-    assert context["recent_encounters"] == encounters[:20]
-    assert context["referrals_needing_action"] == [flagged.referral]
-    assert context["referrals_needing_action_count"] == 1
+    assert context["my_recent_encounters"] == encounters[:10]  # Latest encounter date first.
+    assert context["needing_action_oldest"] == overdue.referral
+    assert context["needing_action_oldest"].days_overdue == timedelta(days=12)
+    assert context["needing_action_count"] == 1
 
 
 def test_encounter_boroughs_leave_out_boroughs_not_taking_part(officer, lewisham):

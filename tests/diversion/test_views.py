@@ -1,5 +1,6 @@
 """The officer's pages: logging an encounter, the decision, the referral and the person page."""
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -330,7 +331,10 @@ def test_borough_choices_are_only_the_officers_own_taking_part(
     html = page(signed_in.get("/encounters/new/details/"))
     assert "Lewisham" in html
     assert "Southwark" not in html and "Westminster" not in html
-    assert 'checked="checked"' in html.split('name="borough"')[1][:400]  # Only one: chosen.
+    # Only one: chosen for the officer, named on the page, with nothing to tick.
+    assert f'type="hidden" name="borough" value="{pilot.pk}"' in html
+    assert 'type="radio" name="borough"' not in html
+    assert "Pilot borough, from" in html.split('id="single-borough"')[1][:300]
 
     response = signed_in.post("/encounters/new/details/", encounter_data(southwark))
     assert "Select one of your boroughs" in page(response)
@@ -465,6 +469,75 @@ def test_other_roles_are_refused_the_officer_pages(client, request, who, officer
     assert client.post(f"{encounter.get_absolute_url()}answer/", {}).status_code == 403
 
 
+def test_each_borough_choice_says_pilot_with_dates_or_comparison(signed_in, officer, pilot):
+    from boroughs.services import borough_configure
+
+    croydon = comparison_borough("E09000008")
+    hackney = borough_configure(
+        gss_code="E09000012",
+        role="pilot",
+        pilot_start=date(2026, 1, 5),
+        pilot_end=date(2026, 12, 31),
+    )
+    for borough in (croydon, hackney):
+        officer_assign(officer=officer, borough=borough)
+    start_with_new_person(signed_in)
+    html = page(signed_in.get("/encounters/new/details/"))
+    assert len(re.findall(r'type="radio"\s+name="borough"', html)) == 3
+    assert "Pilot borough, 5 January 2026 to 31 December 2026" in html
+    assert f"Pilot borough, from {pilot.pilot_start:%-d %B %Y}" in html
+    assert "Comparison borough: encounters are recorded, diversion is not offered" in html
+
+
+def test_letters_in_every_date_box_give_one_message_for_the_date(signed_in, pilot):
+    start_with_new_person(signed_in)
+    data = encounter_data(
+        pilot, encounter_date_0="ab", encounter_date_1="cd", encounter_date_2="efgh"
+    )
+    html = page(signed_in.post("/encounters/new/details/", data))
+    # Once in the error summary and once by the date: not three times each.
+    assert html.count("The date of the encounter must be a real date") == 2
+    assert Encounter.objects.count() == 0
+
+
+def test_referral_whose_appointment_passed_says_so_and_offers_the_outcome_form(
+    signed_in, officer, pilot
+):
+    provider = ProviderFactory(boroughs=[pilot])
+    encounter = EncounterFactory(borough=pilot, officer=officer, accepted=True)
+    services.referral_arrange(
+        referral=encounter.referral,
+        provider=provider,
+        appointment_on=TODAY() - timedelta(days=2),
+        by=officer,
+    )
+    html = page(signed_in.get(encounter.get_absolute_url()))
+    assert "Appointment passed: no attendance recorded" in html
+    assert "waiting for the person to attend" not in html
+    assert "has passed and no attendance is recorded" in html
+    assert 'action="/encounters/' + encounter.encounter_ref + '/outcome/"' in html
+
+    services.referral_arrange(
+        referral=encounter.referral, provider=provider, appointment_on=TODAY(), by=officer
+    )
+    html = page(signed_in.get(encounter.get_absolute_url()))
+    assert "Referred: waiting for the person to attend" in html  # Not passed on the day.
+
+
+def test_exact_person_reference_opens_the_person_page(
+    signed_in, officer, pilot, southwark, other_officer
+):
+    mine = EncounterFactory(borough=pilot, officer=officer)
+    theirs = EncounterFactory(borough=southwark, officer=other_officer)
+    ref = mine.person.person_ref
+    response = signed_in.post("/encounters/search/", {"search-encounter_ref": ref.lower()})
+    assert response.status_code == 302 and response.url == f"/people/{ref}/"
+    # Someone only met in another borough is not found, and not given away.
+    other = theirs.person.person_ref
+    html = page(signed_in.post("/encounters/search/", {"search-encounter_ref": other}))
+    assert "No encounters found" in html
+
+
 # --- Home, search and the person page --------------------------------------------------------
 
 
@@ -492,10 +565,10 @@ def test_search_finds_encounters_by_reference_or_surname_and_birth_date_in_own_b
     mine = EncounterFactory(borough=pilot, officer=officer, person=person)
     theirs = EncounterFactory(borough=southwark, officer=other_officer, person=person)
 
-    html = page(
-        signed_in.post("/encounters/search/", {"search-encounter_ref": mine.encounter_ref.lower()})
+    response = signed_in.post(
+        "/encounters/search/", {"search-encounter_ref": f" {mine.encounter_ref.lower()} "}
     )
-    assert "1 encounter found" in html and mine.encounter_ref in html
+    assert response.status_code == 302 and response.url == mine.get_absolute_url()
 
     html = page(
         signed_in.post("/encounters/search/", {"search-encounter_ref": theirs.encounter_ref})
