@@ -108,6 +108,7 @@ def test_admin_gives_an_officer_a_borough(admin_client_):
             "assignments-MAX_NUM_FORMS": "1000",
             "assignments-0-borough": str(lewisham.pk),
             "assignments-0-officer": str(someone.pk),
+            "change_reason": "Posted to Lewisham",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
