@@ -10,8 +10,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import renderings
-from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
+from reports import renderings, selectors
+from reports.forms import (
+    BuildReportForm,
+    DecisionForm,
+    ReoffenceUploadForm,
+    TrendsForm,
+    default_week,
+)
 from reports.import_jobs import MAX_UPLOAD_BYTES, reoffence_import_enqueue
 from reports.models import (
     ImportJobStatus,
@@ -22,6 +28,7 @@ from reports.models import (
     ReportStatus,
     ReportVersion,
 )
+from reports.renderings.trends import trends_context
 from reports.services import report_build_enqueue
 from reports.workflow import (
     WorkflowError,
@@ -112,6 +119,28 @@ def build(request: HttpRequest) -> HttpResponse:
         )
     job = report_build_enqueue(week=form.cleaned_data["week"], by=request.user)
     return redirect("reports:job_detail", pk=job.pk)
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def trends(request: HttpRequest) -> HttpResponse:
+    """Show the weekly figures from the first pilot week to a chosen week, and reoffending."""
+    first_week = selectors.trend_first_week()
+    if first_week is None:
+        return render(request, "reports/trends.html", {"no_pilot": True})
+    boroughs = selectors.trend_boroughs()
+    form = TrendsForm(request.GET, boroughs=boroughs, first_week=first_week)
+    if not form.is_valid():
+        return render(request, "reports/trends.html", {"form": form}, status=400)
+    figures = selectors.trends(
+        first_week=first_week,
+        last_week=form.cleaned_data["week"],
+        borough=form.cleaned_data["borough"],
+    )
+    where = dict(boroughs).get(figures.borough, "all boroughs")
+    context = {"form": form, "figures": figures, "where": where}
+    context.update(trends_context(figures, where=where))
+    return render(request, "reports/trends.html", context)
 
 
 @require_GET
