@@ -98,7 +98,15 @@ def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> 
         "jobs_pending": any(job.status in PENDING for job in jobs),
         "form": form or BuildReportForm(initial={"week": default_week()}),
         "status_tags": STATUS_TAGS,
+        "builds_in_background": builds_in_background(),
     }
+
+
+def builds_in_background() -> bool:
+    """Say whether builds go to a worker, or run in the request that asks (no REDIS_URL)."""
+    from config.celery_app import app
+
+    return not app.conf.task_always_eager
 
 
 @require_GET
@@ -152,7 +160,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reports/job_detail.html",
-        {"job": job, "pending": job.status in PENDING, "status_tags": STATUS_TAGS},
+        {
+            "job": job,
+            "pending": job.status in PENDING,
+            "status_tags": STATUS_TAGS,
+            "builds_in_background": builds_in_background(),
+        },
     )
 
 
@@ -165,6 +178,8 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
         {
             "status": job.status,
             "label": job.get_status_display(),
+            "step": job.step if job.status == JobStatus.RUNNING else "",
+            "message": job.message,
             "report_url": job.report.get_absolute_url() if job.report_id else None,
         }
     )
