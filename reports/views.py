@@ -5,6 +5,7 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,8 @@ from reports.renderings.trends import trends_context
 from reports.services import report_build_enqueue
 from reports.workflow import (
     WorkflowError,
+    notification_of,
+    notification_text,
     report_approve,
     report_download_record,
     report_return,
@@ -222,20 +225,27 @@ def _detail_context(
     return context
 
 
+# Not atomic: the workflow step commits on its own, so its email has been sent (or has failed)
+# by the time the page says who was told.
+@transaction.non_atomic_requests
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
 def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse:
-    """Submit a version for approval."""
+    """Submit a version for approval, and say which approvers were emailed."""
     version = _version(week, number)
     try:
         report_submit(version=version, by=request.user)
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Report submitted for approval. The approvers have been told.")
+        told = notification_text(
+            notification_of(version), nobody="no approver has an email address"
+        )
+        messages.success(request, f"Report submitted for approval. {told}")
     return redirect(version)
 
 
+@transaction.non_atomic_requests
 @require_POST
 @permission_required(APPROVE, raise_exception=True)
 def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse:
@@ -245,19 +255,17 @@ def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse
     if not form.is_valid():
         context = _detail_context(request, version, decision_form=form)
         return render(request, "reports/version_detail.html", context, status=400)
+    approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
+    step = report_approve if approve else report_return
     try:
-        if form.cleaned_data["decision"] == DecisionForm.APPROVE:
-            report_approve(version=version, by=request.user, comment=form.cleaned_data["comment"])
-            messages.success(
-                request, "Report approved. The analyst who submitted it has been told."
-            )
-        else:
-            report_return(version=version, by=request.user, comment=form.cleaned_data["comment"])
-            messages.success(
-                request, "Report returned. The analyst who submitted it has been told."
-            )
+        step(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except WorkflowError as error:
         messages.error(request, str(error))
+    else:
+        told = notification_text(
+            notification_of(version), nobody="the analyst who submitted it has no email address"
+        )
+        messages.success(request, f"Report {'approved' if approve else 'returned'}. {told}")
     return redirect(version)
 
 
