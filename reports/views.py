@@ -5,12 +5,16 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from boroughs.roles import Role
+from boroughs.selectors import roles_for
 from reports import renderings, selectors
 from reports.forms import (
     BuildReportForm,
@@ -132,10 +136,16 @@ def build(request: HttpRequest) -> HttpResponse:
     return redirect("reports:job_detail", pk=job.pk)
 
 
+def _may_see_trends(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Analysts and approvers (who may view reports) and admins; never officers."""
+    return user.has_perm(VIEW) or (user.is_authenticated and Role.ADMIN in roles_for(user=user))
+
+
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def trends(request: HttpRequest) -> HttpResponse:
     """Show the weekly figures from the first pilot week to a chosen week, and reoffending."""
+    if not _may_see_trends(request.user):
+        raise PermissionDenied
     first_week = selectors.trend_first_week()
     if first_week is None:
         return render(request, "reports/trends.html", {"no_pilot": True})
