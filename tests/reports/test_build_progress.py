@@ -76,3 +76,17 @@ def test_job_pages_load_the_progress_script_from_a_static_file(client, analyst):
     page = client.get(f"/reports/jobs/{job.pk}/").content.decode()
     assert 'src="/static/js/job-poll.js"' in page
     assert "fetch(" not in page  # no inline polling script, so a strict CSP can forbid them
+
+
+def test_without_a_queue_build_now_runs_the_build_and_then_shows_the_result(
+    client, analyst, celery_eager, django_capture_on_commit_callbacks
+):
+    client.force_login(analyst)
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit runs the build
+        response = client.post("/reports/build/", {"week": WEEK})
+    job = ReportBuildJob.objects.get()
+    assert job.status == JobStatus.READY
+    page = client.get(response.url).content.decode()
+    assert "The report was built as soon as you asked for it." in page
+    assert f"Open the report for {WEEK}, version 1" in page
+    assert "job-poll.js" not in page  # nothing left to follow
