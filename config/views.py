@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["officer_boroughs"] = list(boroughs_for_officer(user=request.user))
         context.update(officer_home_context(user=request.user))
     if Role.ANALYST in roles or Role.APPROVER in roles:
-        context.update(reports_home_context(user=request.user))
+        context.update(reports_home_context(user=request.user, roles=roles))
     if Role.ADMIN in roles:
         context["boroughs_taking_part"] = list(boroughs_taking_part())
     return render(request, "home.html", context)

@@ -583,6 +583,8 @@ def demo_users_ensure(*, password: str, boroughs: Sequence[Borough]) -> dict[str
             defaults={
                 "first_name": username.capitalize(),
                 "last_name": "Demo",
+                # example.com never delivers, so the workflow emails have somewhere to go.
+                "email": f"{username}@example.com",
                 "is_staff": username == Role.ADMIN,
                 "is_superuser": username == Role.ADMIN,
             },

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from diversion.validators import PlainTextValidator
 from reports.import_jobs import MAX_UPLOAD_BYTES
-from reports.weeks import WeekError, parse_week, week_just_ended
+from reports.weeks import WeekError, parse_week, week_just_ended, week_of
 
 
 def default_week() -> str:
@@ -96,3 +96,41 @@ class ReoffenceUploadForm(forms.Form):
             ) from error
         upload.seek(0)
         return upload
+
+
+class TrendsForm(forms.Form):
+    """Choose the last week and the borough the trends page shows (a GET form)."""
+
+    week = forms.CharField(
+        label="Up to week",
+        help_text="An ISO week, for example 2026-W10. Leave it empty for the week just ended.",
+        max_length=8,
+        required=False,
+    )
+    borough = forms.ChoiceField(label="Borough", required=False)
+
+    def __init__(self, *args, boroughs: list[tuple[str, str]], first_week: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.first_week = first_week
+        self.fields["borough"].choices = [("ALL", "All boroughs"), *boroughs]
+        self.fields["borough"].error_messages["invalid_choice"] = "Select a borough from the list"
+
+    def clean_week(self) -> str:
+        week = (self.cleaned_data.get("week") or "").strip().upper()
+        if not week:
+            return max(default_week(), self.first_week)
+        try:
+            parse_week(week)
+        except WeekError as error:
+            raise forms.ValidationError(str(error)) from error
+        this_week = week_of(timezone.localdate())
+        if week > this_week:
+            raise forms.ValidationError(f"Enter a week up to this week, {this_week}")
+        if week < self.first_week:
+            raise forms.ValidationError(
+                f"Enter a week from {self.first_week}, the first week of the pilot, onwards"
+            )
+        return week
+
+    def clean_borough(self) -> str:
+        return self.cleaned_data.get("borough") or "ALL"

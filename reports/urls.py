@@ -24,6 +24,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.version_list, name="version_list"),
     path("build/", views.build, name="build"),
+    path("trends/", views.trends, name="trends"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/status.json", views.job_status, name="job_status"),
     path("downloads/", views.downloads, name="downloads"),

@@ -5,6 +5,9 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,8 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Action
 from audit.services import audit_record
-from reports import renderings
-from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
+from boroughs.roles import Role
+from boroughs.selectors import roles_for
+from reports import renderings, selectors
+from reports.forms import (
+    BuildReportForm,
+    DecisionForm,
+    ReoffenceUploadForm,
+    TrendsForm,
+    default_week,
+)
 from reports.import_jobs import MAX_UPLOAD_BYTES, reoffence_import_enqueue
 from reports.models import (
     ImportJobStatus,
@@ -24,9 +35,12 @@ from reports.models import (
     ReportStatus,
     ReportVersion,
 )
+from reports.renderings.trends import trends_context
 from reports.services import report_build_enqueue
 from reports.workflow import (
     WorkflowError,
+    notification_of,
+    notification_text,
     refusal_for,
     report_approve,
     report_download_record,
@@ -94,7 +108,15 @@ def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> 
         "jobs_pending": any(job.status in PENDING for job in jobs),
         "form": form or BuildReportForm(initial={"week": default_week()}),
         "status_tags": STATUS_TAGS,
+        "builds_in_background": builds_in_background(),
     }
+
+
+def builds_in_background() -> bool:
+    """Say whether builds go to a worker, or run in the request that asks (no REDIS_URL)."""
+    from config.celery_app import app
+
+    return not app.conf.task_always_eager
 
 
 @require_GET
@@ -117,6 +139,34 @@ def build(request: HttpRequest) -> HttpResponse:
     return redirect("reports:job_detail", pk=job.pk)
 
 
+def _may_see_trends(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Analysts and approvers (who may view reports) and admins; never officers."""
+    return user.has_perm(VIEW) or (user.is_authenticated and Role.ADMIN in roles_for(user=user))
+
+
+@require_GET
+def trends(request: HttpRequest) -> HttpResponse:
+    """Show the weekly figures from the first pilot week to a chosen week, and reoffending."""
+    if not _may_see_trends(request.user):
+        raise PermissionDenied
+    first_week = selectors.trend_first_week()
+    if first_week is None:
+        return render(request, "reports/trends.html", {"no_pilot": True})
+    boroughs = selectors.trend_boroughs()
+    form = TrendsForm(request.GET, boroughs=boroughs, first_week=first_week)
+    if not form.is_valid():
+        return render(request, "reports/trends.html", {"form": form}, status=400)
+    figures = selectors.trends(
+        first_week=first_week,
+        last_week=form.cleaned_data["week"],
+        borough=form.cleaned_data["borough"],
+    )
+    where = dict(boroughs).get(figures.borough, "all boroughs")
+    context = {"form": form, "figures": figures, "where": where}
+    context.update(trends_context(figures, where=where))
+    return render(request, "reports/trends.html", context)
+
+
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -126,7 +176,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reports/job_detail.html",
-        {"job": job, "pending": job.status in PENDING, "status_tags": STATUS_TAGS},
+        {
+            "job": job,
+            "pending": job.status in PENDING,
+            "status_tags": STATUS_TAGS,
+            "builds_in_background": builds_in_background(),
+        },
     )
 
 
@@ -139,6 +194,8 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
         {
             "status": job.status,
             "label": job.get_status_display(),
+            "step": job.step if job.status == JobStatus.RUNNING else "",
+            "message": job.message,
             "report_url": job.report.get_absolute_url() if job.report_id else None,
         }
     )
@@ -183,20 +240,27 @@ def _detail_context(
     return context
 
 
+# Not atomic: the workflow step commits on its own, so its email has been sent (or has failed)
+# by the time the page says who was told.
+@transaction.non_atomic_requests
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
 def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse:
-    """Submit a version for approval."""
+    """Submit a version for approval, and say which approvers were emailed."""
     version = _version(week, number)
     try:
         report_submit(version=version, by=request.user)
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Report submitted for approval. The approvers have been told.")
+        told = notification_text(
+            notification_of(version), nobody="no approver has an email address"
+        )
+        messages.success(request, f"Report submitted for approval. {told}")
     return redirect(version)
 
 
+@transaction.non_atomic_requests
 @require_POST
 @permission_required(APPROVE, raise_exception=True)
 def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse:
@@ -206,19 +270,17 @@ def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse
     if not form.is_valid():
         context = _detail_context(request, version, decision_form=form)
         return render(request, "reports/version_detail.html", context, status=400)
+    approve = form.cleaned_data["decision"] == DecisionForm.APPROVE
+    step = report_approve if approve else report_return
     try:
-        if form.cleaned_data["decision"] == DecisionForm.APPROVE:
-            report_approve(version=version, by=request.user, comment=form.cleaned_data["comment"])
-            messages.success(
-                request, "Report approved. The analyst who submitted it has been told."
-            )
-        else:
-            report_return(version=version, by=request.user, comment=form.cleaned_data["comment"])
-            messages.success(
-                request, "Report returned. The analyst who submitted it has been told."
-            )
+        step(version=version, by=request.user, comment=form.cleaned_data["comment"])
     except WorkflowError as error:
         messages.error(request, str(error))
+    else:
+        told = notification_text(
+            notification_of(version), nobody="the analyst who submitted it has no email address"
+        )
+        messages.success(request, f"Report {'approved' if approve else 'returned'}. {told}")
     return redirect(version)
 
 

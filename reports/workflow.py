@@ -5,7 +5,9 @@ never changes again), records who and why in the version's history, and emails t
 once the change is committed.
 """
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,6 +22,8 @@ from boroughs.roles import Role
 from boroughs.selectors import roles_for
 from reports.models import ReportDownload, ReportStatus, ReportVersion
 from reports.services import data_sha256
+
+logger = logging.getLogger(__name__)
 
 SUBMIT_PERMISSION = "boroughs.submit_reports"
 APPROVE_PERMISSION = "boroughs.approve_reports"
@@ -80,9 +84,12 @@ def _save(version: ReportVersion, *, by: AbstractBaseUser, reason: str) -> None:
     version.save()
 
 
-def _refresh(target: ReportVersion, source: ReportVersion) -> None:
-    """Copy the saved state back onto the caller's object."""
-    for field in (
+def _refresh(target: ReportVersion, source: ReportVersion, note: "Notification") -> None:
+    """Copy the saved state, and the email it sent, back onto the caller's object."""
+    for version in (target, source):
+        # Not a field: what the page that took the step says about who was told.
+        setattr(version, "workflow_notification", note)  # noqa: B010
+    for name in (
         "status",
         "submitted_by",
         "submitted_at",
@@ -90,7 +97,7 @@ def _refresh(target: ReportVersion, source: ReportVersion) -> None:
         "decided_at",
         "approver_comment",
     ):
-        setattr(target, field, getattr(source, field))
+        setattr(target, name, getattr(source, name))
 
 
 def _name(user: AbstractBaseUser | None) -> str:
@@ -99,12 +106,53 @@ def _name(user: AbstractBaseUser | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _email(*, subject: str, body: str, to: Iterable[str]) -> None:
-    recipients = sorted({address for address in to if address})
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-        )
+@dataclass
+class Notification:
+    """Who a workflow email was for, and whether it was actually sent.
+
+    The email goes only once the change is committed, so ``sent`` is filled in then; a page
+    says who was told only when it is True, never merely because someone had an address.
+    """
+
+    recipients: list[tuple[str, str]] = field(default_factory=list)  # (name, address)
+    sent: bool = False
+    failed: bool = False
+
+
+def _send(note: Notification, subject: str, body: str) -> None:
+    addresses = [address for _name, address in note.recipients]
+    try:
+        note.sent = send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses) > 0
+    except Exception:  # the change is committed; a mail server that is down must not undo it
+        logger.exception("Could not send %r to %s", subject, addresses)
+        note.failed = True
+
+
+def _email(*, subject: str, body: str, to: Iterable[tuple[str, str]]) -> Notification:
+    by_address = {address: name for name, address in to if address}
+    note = Notification(recipients=sorted((name, address) for address, name in by_address.items()))
+    if note.recipients:
+        transaction.on_commit(lambda: _send(note, subject, body))
+    return note
+
+
+def notification_of(version: ReportVersion) -> Notification | None:
+    """Return the email the last workflow step on this object sent, if any step ran."""
+    return getattr(version, "workflow_notification", None)
+
+
+def notification_text(note: Notification | None, *, nobody: str) -> str:
+    """Say in words who was emailed, or that nobody was and why (``nobody`` says why)."""
+    if note is None or not note.recipients:
+        return f"Nobody was emailed because {nobody}, so tell them yourself."
+    if not note.sent:
+        return "The email could not be sent, so tell them yourself."
+    names = ", ".join(f"{name} ({address})" for name, address in note.recipients)
+    return f"An email was sent to {names}."
+
+
+def _contact(user: AbstractBaseUser) -> tuple[str, str]:
+    return _name(user), getattr(user, "email", "") or ""
 
 
 def _link(version: ReportVersion) -> str:
@@ -113,15 +161,20 @@ def _link(version: ReportVersion) -> str:
     )
 
 
-def approver_emails() -> list[str]:
-    """Return the addresses of every active approver."""
-    return list(
+def approver_contacts() -> list[tuple[str, str]]:
+    """Return (name, address) for every active approver with an email address."""
+    approvers = (
         get_user_model()
         .objects.filter(is_active=True, groups__name=Role.APPROVER)
         .exclude(email="")
-        .values_list("email", flat=True)
         .distinct()
     )
+    return [_contact(user) for user in approvers]
+
+
+def approver_emails() -> list[str]:
+    """Return the addresses of every active approver."""
+    return sorted({address for _name, address in approver_contacts()})
 
 
 @transaction.atomic
@@ -137,15 +190,15 @@ def report_submit(*, version: ReportVersion, by: AbstractBaseUser) -> ReportVers
     locked.submitted_by = by
     locked.submitted_at = timezone.now()
     _save(locked, by=by, reason="Submitted for approval")
-    _email(
+    note = _email(
         subject=f"Weekly report {locked.week} version {locked.number} is ready for approval",
         body=(
             f"{_name(by)} submitted the weekly report for {locked.week} (version "
             f"{locked.number}) for approval.\n\nReview it at {_link(locked)}\n"
         ),
-        to=approver_emails(),
+        to=approver_contacts(),
     )
-    _refresh(version, locked)
+    _refresh(version, locked, note)
     return locked
 
 
@@ -182,12 +235,12 @@ def _decide(
     if comment:
         body += f"\nTheir comment:\n{comment}\n"
     body += f"\nSee it at {_link(locked)}\n"
-    _email(
+    note = _email(
         subject=f"Weekly report {locked.week} version {locked.number} was {verb}",
         body=body,
-        to=[locked.submitted_by.email] if locked.submitted_by else [],
+        to=[_contact(locked.submitted_by)] if locked.submitted_by else [],
     )
-    _refresh(version, locked)
+    _refresh(version, locked, note)
     return locked
 
 

@@ -216,3 +216,8 @@ def test_generator_never_diverts_outside_the_pilot_or_in_comparison_boroughs():
     assert all(date(2025, 6, 1) <= e.encounter_date <= date(2025, 12, 31) for e in diverted)
     assert all(e.referral is not None for e in encounters if e.decision == "diverted")
     assert all(e.referral is None for e in encounters if e.decision != "diverted")
+
+
+def test_demo_users_have_email_addresses_that_never_deliver(seeded):
+    for username in ("officer", "analyst", "approver", "admin"):
+        assert User.objects.get(username=username).email == f"{username}@example.com"

@@ -24,7 +24,7 @@ from tests.reports.factories import person
 
 URL = "/reports/reoffences/upload/"
 HEADER = "person_ref,offence_date,offence_type,source_ref\n"
-POLL_SCRIPT = '<script src="/static/js/job-poll.js">'
+POLL_SCRIPT = "js/job-poll.js"  # the progress script, a static file (no inline script)
 GOOD = HEADER + "P-0001,2026-01-10,theft,S1\nP-0001,2026-01-11,burglary,S2\n"
 
 

@@ -256,6 +256,8 @@ def test_build_now_queues_a_job_and_the_job_page_links_to_the_report(
     assert status == {
         "status": "ready",
         "label": "Ready",
+        "step": "",
+        "message": "",
         "report_url": job.report.get_absolute_url(),
     }
 

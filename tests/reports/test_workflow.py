@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from reports.models import ReportDownload, ReportStatus
 from reports.workflow import (
     WorkflowError,
+    notification_of,
+    notification_text,
     report_approve,
     report_download_record,
     report_return,
@@ -185,3 +187,56 @@ def test_download_is_recorded(people):
         (version.pk, "pdf"),
         (None, "encounters-export"),
     ]
+
+
+def test_the_step_records_who_was_emailed_once_the_email_is_sent(
+    people, django_capture_on_commit_callbacks
+):
+    version = make_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        report_submit(version=version, by=people["analyst"])
+    note = notification_of(version)
+    assert note.sent
+    assert note.recipients == [("Apo", "apo@example.gov.uk"), ("sec", "sec@example.gov.uk")]
+    assert notification_text(note, nobody="no approver has an email address") == (
+        "An email was sent to Apo (apo@example.gov.uk), sec (sec@example.gov.uk)."
+    )
+
+
+def test_an_email_not_sent_yet_is_not_claimed(people):
+    version = make_version()
+    report_submit(version=version, by=people["analyst"])  # on_commit callbacks never run here
+    note = notification_of(version)
+    assert note.recipients and not note.sent
+    assert notification_text(note, nobody="x") == (
+        "The email could not be sent, so tell them yourself."
+    )
+
+
+def test_when_nobody_has_an_address_the_step_says_so(db, django_capture_on_commit_callbacks):
+    analyst = make_user("ana", "analyst")
+    make_user("apo", "approver")
+    version = make_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        report_submit(version=version, by=analyst)
+    assert mail.outbox == []
+    assert notification_of(version).recipients == []
+    assert notification_text(
+        notification_of(version), nobody="no approver has an email address"
+    ) == ("Nobody was emailed because no approver has an email address, so tell them yourself.")
+
+
+def test_a_mail_server_failure_keeps_the_step_and_is_not_claimed_as_sent(
+    people, django_capture_on_commit_callbacks, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("reports.workflow.send_mail", refuse)
+    version = make_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        report_submit(version=version, by=people["analyst"])
+    version.refresh_from_db()
+    assert version.status == ReportStatus.SUBMITTED
+    note = notification_of(version)
+    assert note.failed and not note.sent
