@@ -28,9 +28,9 @@ from reports.suppression import (
     WITHHELD,
     is_suppressed,
     suppress_activity_row,
-    suppress_effects_row,
     suppress_referral_row,
     suppress_reoffending_row,
+    suppress_report,
 )
 from reports.weeks import parse_week, week_of
 
@@ -230,10 +230,14 @@ def _headline_version() -> ReportVersion | None:
 
 
 def headline(version: ReportVersion | None) -> dict | None:
-    """Return a version's all-borough activity and 12-month effect, suppressed, to show."""
+    """Return a version's all-borough activity and 12-month effect, suppressed, to show.
+
+    The whole report is suppressed first (primary and secondary), so the headline shows
+    exactly what the report page shows for these rows.
+    """
     if version is None:
         return None
-    data = version.data or {}
+    data = suppress_report(version.data or {})
     activity = next((r for r in data.get("activity", []) if r.get("borough") == ALL), None)
     effect = next(
         (
@@ -243,12 +247,11 @@ def headline(version: ReportVersion | None) -> dict | None:
         ),
         None,
     )
-    shown = suppress_effects_row(effect) if effect else None
     return {
         "version": version,
-        "activity": suppress_activity_row(activity) if activity else None,
-        "effect": shown,
-        "difference": _difference_text(shown) if shown else "",
+        "activity": activity,
+        "effect": effect,
+        "difference": _difference_text(effect) if effect else "",
     }
 
 

@@ -66,6 +66,11 @@ TABLE: dict[str, tuple[str, dict, dict | None]] = {
     "audit:audit_list": ("get", AUDIT, None),
     "audit:audit_csv": ("get", AUDIT, None),
     "reports:version_list": ("get", VIEW_REPORTS, None),
+    # Aggregates only: analysts and approvers, and admins through their role.
+    "reports:trends": ("get", access(analyst=OK, approver=OK, admin=OK), None),
+    "boroughs:list": ("get", AUDIT, None),
+    "boroughs:change": ("get", AUDIT, None),
+    "boroughs:history": ("get", AUDIT, None),
     "reports:build": ("post", SUBMIT, None),
     "reports:job_detail": ("get", VIEW_REPORTS, None),
     "reports:job_status": ("get", VIEW_REPORTS, None),
@@ -127,6 +132,7 @@ def world(officer, analyst, approver, admin_user, lewisham):
     )
     common = {
         "upload_pk": upload.pk,
+        "gss_code": lewisham.gss_code,
         "pk": job.pk,
         "week": version.week,
         "number": version.number,

@@ -105,14 +105,14 @@ def test_server_error_page_reads_nothing_from_the_database(quiet_client):
     assert [q["sql"] for q in queries if not q["sql"].upper().startswith(SAVEPOINTS)] == []
 
 
-def test_server_error_page_shows_when_context_processors_would_fail(settings, admin_user):
+def test_server_error_page_shows_when_context_processors_would_fail(settings, officer):
     templates = settings.TEMPLATES[0]
     processors = [*templates["OPTIONS"]["context_processors"], FAILING_PROCESSOR]
     settings.TEMPLATES = [
         {**templates, "OPTIONS": {**templates["OPTIONS"], "context_processors": processors}}
     ]
     client = Client(raise_request_exception=False)
-    client.force_login(admin_user)
+    client.force_login(officer)
     response = client.get("/test/crash/")
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in text(response)

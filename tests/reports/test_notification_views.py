@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from reports.models import ReportStatus
-from tests.conftest import make_user
+from tests.conftest import enrol, make_user
 from tests.reports.factories import make_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +43,7 @@ def test_submitting_says_nobody_was_emailed_when_no_approver_has_an_address(refe
 def test_returning_names_the_analyst_who_was_emailed(reference_data, client):
     analyst = make_user("ana", "analyst", first_name="Ana", last_name="Lyst", email="a@x.invalid")
     approver = make_user("apo", "approver")
+    enrol(approver)
     version = make_version(status=ReportStatus.SUBMITTED, submitted_by=analyst)
     client.force_login(approver)
     page = client.post(
@@ -59,6 +60,7 @@ def test_approving_says_when_the_email_could_not_be_sent(reference_data, client,
     monkeypatch.setattr("reports.workflow.send_mail", refuse)
     analyst = make_user("ana", "analyst", email="a@x.invalid")
     approver = make_user("apo", "approver")
+    enrol(approver)
     version = make_version(status=ReportStatus.SUBMITTED, submitted_by=analyst)
     client.force_login(approver)
     page = client.post(url(version, "decide/"), {"decision": "approve"}, follow=True)
