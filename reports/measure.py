@@ -19,7 +19,7 @@ and no date functions beyond extracting year, month and day, which both database
 import calendar
 from datetime import date
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 
 from boroughs.models import Borough
@@ -105,12 +105,27 @@ def _day_key_sql(column: str) -> str:
     return f"(({year} * 12 + {month}) * 100 + {day})"
 
 
+def _at_sql(column: str, months: int = 0) -> str:
+    """Return SQL placing a date, or the end of the N-month window from it, on one scale.
+
+    PostgreSQL adds months to a date clamping to the month's end, exactly as SPEC §5 does, so
+    events compare as plain dates and only the index rows need any arithmetic. Elsewhere the
+    date keys above do the same job.
+    """
+    if connection.vendor == "postgresql":
+        return f"CAST({column} + INTERVAL '{months} months' AS DATE)" if months else column
+    key = _day_key_sql(column)
+    return f"({key} + {100 * months})" if months else key
+
+
 def _per_index_sql(*, cutoff: date, period_end: date) -> tuple[str, list]:
     """Return the CTEs giving one row per index encounter with its events in each window.
 
     ``cutoff`` is the last day of the latest cohort reportable at 3 months; a person's earliest
     qualifying encounter lies on or before it exactly when their earliest one among those dated
-    up to it does, so ranking only those is enough.
+    up to it does, so ranking only those is enough. Events are counted in ``hits`` for the
+    index rows that have any (a minority), and every other index row gets zeros, which spares
+    the database grouping every person.
     """
     encounters = Encounter._meta.db_table
     reoffences = Reoffence._meta.db_table
@@ -126,36 +141,53 @@ WITH ranked AS (
 idx AS (
     SELECT r.id, r.person_id, r.borough_id,
            CASE WHEN r.decision = %s THEN 'diverted' ELSE 'comparison' END AS grp,
-           {_day_key_sql("r.encounter_date")} AS k
+           {_day_key_sql("r.encounter_date")} / 100 AS mk,
+           {_at_sql("r.encounter_date")} AS at0,
+           {_at_sql("r.encounter_date", 3)} AS end3,
+           {_at_sql("r.encounter_date", 6)} AS end6,
+           {_at_sql("r.encounter_date", 12)} AS end12
     FROM ranked r
     WHERE r.rn = 1
 ),
 events AS (
-    SELECT ev.person_id, {_day_key_sql("ev.encounter_date")} AS k
+    SELECT ev.person_id, {_at_sql("ev.encounter_date")} AS at
     FROM {encounters} ev
     WHERE ev.encounter_date <= %s
     UNION ALL
-    SELECT ro.person_id, {_day_key_sql("ro.offence_date")} AS k
+    SELECT ro.person_id, {_at_sql("ro.offence_date")} AS at
     FROM {reoffences} ro
     WHERE ro.offence_date <= %s
 ),
-per_index AS (
-    SELECT idx.id, idx.person_id, idx.borough_id, idx.grp, idx.k / 100 AS mk,
-           SUM(CASE WHEN ev.k <= idx.k + 300 THEN 1 ELSE 0 END) AS n3,
-           SUM(CASE WHEN ev.k <= idx.k + 600 THEN 1 ELSE 0 END) AS n6,
-           SUM(CASE WHEN ev.k <= idx.k + 1200 THEN 1 ELSE 0 END) AS n12
+hits AS (
+    SELECT idx.id,
+           SUM(CASE WHEN ev.at <= idx.end3 THEN 1 ELSE 0 END) AS n3,
+           SUM(CASE WHEN ev.at <= idx.end6 THEN 1 ELSE 0 END) AS n6,
+           COUNT(*) AS n12
     FROM idx
-    LEFT JOIN events ev
-      ON ev.person_id = idx.person_id AND ev.k > idx.k AND ev.k <= idx.k + 1200
-    GROUP BY idx.id, idx.person_id, idx.borough_id, idx.grp, idx.k
+    JOIN events ev ON ev.person_id = idx.person_id AND ev.at > idx.at0 AND ev.at <= idx.end12
+    GROUP BY idx.id
+),
+per_index AS (
+    SELECT idx.id, idx.person_id, idx.borough_id, idx.grp, idx.mk,
+           COALESCE(h.n3, 0) AS n3, COALESCE(h.n6, 0) AS n6, COALESCE(h.n12, 0) AS n12
+    FROM idx
+    LEFT JOIN hits h ON h.id = idx.id
 )
 """
     params = [*(str(d) for d in QUALIFYING), cutoff, str(Decision.DIVERTED), period_end, period_end]
     return sql, params
 
 
+# Memory for one sort or hash in the reoffending queries on PostgreSQL. With the default
+# 4 MB, ranking and joining a million encounters spill to temporary files; the query holds
+# a few such steps at once, so this stays well under a hundred megabytes per report.
+REPORT_WORK_MEM = "32MB"
+
+
 def _reoffending_counts(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -242,7 +274,21 @@ def _referrals(end: date) -> list[dict]:
     return rows
 
 
-def _reoffending_counts_by_months(end: date) -> list[tuple]:
+def _groups_sql() -> str:
+    """Return the SELECT counting 12-month cohorts by ethnicity, gender and age band."""
+    band = _age_band_sql("e.age_at_encounter")
+    return f"""UNION ALL
+SELECT 'groups', 0, pe.ethnicity, pe.gender, 12, COUNT(*),
+       SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END), 0, {band}
+FROM per_index p
+JOIN {Person._meta.db_table} pe ON pe.id = p.person_id
+JOIN {Encounter._meta.db_table} e ON e.id = p.id
+WHERE p.mk <= %s
+GROUP BY pe.ethnicity, pe.gender, {band}
+"""
+
+
+def _reoffending_counts_by_months(end: date, *, groups: bool = False) -> list[tuple]:
     """Return reoffending counts per reportable (cohort, months) and pooled per months.
 
     One statement, so the per-person work runs once for both sections. Each row is
@@ -250,6 +296,9 @@ def _reoffending_counts_by_months(end: date) -> list[tuple]:
     ``cohort`` for one cohort's figures (the ``reoffending`` section) and ``pooled`` for every
     cohort reportable at that N added together (the ``effects`` section, cohort key 0). A
     cohort appears at N only when reportable at N (SPEC §5); ``borough`` is a GSS code or ALL.
+
+    With ``groups``, rows of kind ``groups`` carry disproportionality's 12-month figures from the
+    same per-person work, with a ninth column (`_split_groups` separates them).
     """
     cutoffs = {n: last_reportable_cohort(end, n) for n in MONTHS}
     if cutoffs[3] is None:
@@ -265,6 +314,7 @@ def _reoffending_counts_by_months(end: date) -> list[tuple]:
         f" o{n} AS reoffences FROM by_cohort WHERE mk <= %s"
         for n in MONTHS
     )
+    band = ", ''" if groups else ""
     sql = f"""{ctes},
 by_cohort AS (
     SELECT p.mk, p.grp, b.gss_code AS borough, {measures}
@@ -278,14 +328,22 @@ by_cohort AS (
 reportable AS (
 {by_months}
 )
-SELECT 'cohort', mk, grp, borough, months, size, reoffenders, reoffences FROM reportable
+SELECT 'cohort', mk, grp, borough, months, size, reoffenders, reoffences{band} FROM reportable
 UNION ALL
-SELECT 'pooled', 0, grp, borough, months, SUM(size), SUM(reoffenders), SUM(reoffences)
+SELECT 'pooled', 0, grp, borough, months, SUM(size), SUM(reoffenders), SUM(reoffences){band}
 FROM reportable
 GROUP BY grp, borough, months
-"""
+{_groups_sql() if groups else ""}"""
     # A window that has not closed for any cohort yet gets key 0, which no cohort is below.
-    return _reoffending_counts(sql, [*params, *(cutoffs[n] or 0 for n in MONTHS)])
+    params = [*params, *(cutoffs[n] or 0 for n in MONTHS)]
+    return _reoffending_counts(sql, [*params, cutoffs[12] or 0] if groups else params)
+
+
+def _split_groups(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Split combined rows into the reoffending counts and disproportionality's group rows."""
+    counts = [row[:8] for row in rows if row[0] != "groups"]
+    groups = [(row[2], row[3], row[8], row[5], row[6]) for row in rows if row[0] == "groups"]
+    return counts, groups
 
 
 def _reoffending(counts: list[tuple]) -> list[dict]:
@@ -349,7 +407,21 @@ def _effects(counts: list[tuple]) -> list[dict]:
 def report_data(*, week: str) -> dict:
     """Return the SPEC §6 JSON for an ISO week, unsuppressed, every figure from the database."""
     start, end = parse_week(week)
-    counts = _reoffending_counts_by_months(end)
+    return _report(week, start, end, _reoffending_counts_by_months(end))
+
+
+def report_with_disproportionality(*, week: str) -> tuple[dict, list[dict]]:
+    """Return `report_data` and `disproportionality` for a week, equal to calling both.
+
+    The per-person reoffending work is the heaviest part of each, and the same for both (the
+    12-month cohorts are a subset of the 3-month ones), so one statement does it once.
+    """
+    start, end = parse_week(week)
+    counts, groups = _split_groups(_reoffending_counts_by_months(end, groups=True))
+    return _report(week, start, end, counts), _disproportionality(end, groups)
+
+
+def _report(week: str, start: date, end: date, counts: list[tuple]) -> dict:
     return {
         "week": week.strip(),
         "period_start": start.isoformat(),
@@ -395,6 +467,24 @@ def disproportionality(*, week: str) -> list[dict]:
     into the three dimensions here.
     """
     _, end = parse_week(week)
+    return _disproportionality(end, _group_reoffending(end))
+
+
+def _group_reoffending(end: date) -> list[tuple]:
+    """Return (ethnicity, gender, age band, cohort, reoffenders) for 12-month cohorts."""
+    cutoff = last_reportable_cohort(end, 12)
+    if cutoff is None:
+        return []
+    ctes, params = _per_index_sql(cutoff=_month_end(cutoff), period_end=end)
+    sql = f"""{ctes}
+{_groups_sql().removeprefix("UNION ALL")}"""
+    return [
+        row[2:4] + (row[8], row[5], row[6]) for row in _reoffending_counts(sql, [*params, cutoff])
+    ]
+
+
+def _disproportionality(end: date, reoffending: list[tuple]) -> list[dict]:
+    """Fold offers (counted here) and the 12-month group rows into the three dimensions."""
     offers = (
         Encounter.objects.filter(encounter_date__lte=end, decision__in=OFFERED)
         .values(
@@ -409,21 +499,6 @@ def disproportionality(*, week: str) -> list[dict]:
         )
         .order_by()
     )
-    reoffending: list[tuple] = []
-    cutoff = last_reportable_cohort(end, 12)
-    if cutoff is not None:
-        ctes, params = _per_index_sql(cutoff=_month_end(cutoff), period_end=end)
-        band = _age_band_sql("e.age_at_encounter")
-        sql = f"""{ctes}
-SELECT pe.ethnicity, pe.gender, {band}, COUNT(*), SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END)
-FROM per_index p
-JOIN {Person._meta.db_table} pe ON pe.id = p.person_id
-JOIN {Encounter._meta.db_table} e ON e.id = p.id
-WHERE p.mk <= %s
-GROUP BY pe.ethnicity, pe.gender, {band}
-"""
-        reoffending = _reoffending_counts(sql, [*params, cutoff])
-
     dimensions = {
         "ethnicity_group": ETHNICITY_GROUP_ORDER,
         "gender": tuple(Gender.values),
