@@ -77,8 +77,12 @@ def _one_run(encounters: int, seed: int) -> dict:
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     made = Encounter.objects.count()
-    floor = _floor_seconds()
-    return {"seconds": seconds, "cpu": cpu, "made": made, "floor": floor, "load": load}
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    floor = _floor_seconds()  # after the peak is read: it holds whole tables in memory
+    return {
+        "seconds": seconds, "cpu": cpu, "made": made, "floor": floor, "load": load,
+        "peak": peak_mib,
+    }  # fmt: skip
 
 
 def main() -> int:
@@ -125,8 +129,8 @@ def main() -> int:
         f"{rate / TARGET:.2f}x the {TARGET:,}/s target; floor {floor:.1f} s "
         f"({args.encounters / floor:,.0f}/s), seed/floor {median / floor:.1f}x"
     )
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"peak memory (max RSS): {peak_mib:,.0f} MiB")
+    peak = max(r["peak"] for r in runs)
+    print(f"seeder peak memory (max RSS, before the floor): {peak:,.0f} MiB")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     print(
         "reproduce: DATABASE_URL=<empty migrated database> .venv/bin/python "
