@@ -121,10 +121,10 @@ def _at_sql(column: str, months: int = 0) -> str:
 def _per_index_sql(*, cutoff: date, period_end: date) -> tuple[str, list]:
     """Return the CTEs ending in ``per_index``: one row per index encounter with its events.
 
-    Its columns are (id, person_id, borough_id, grp, mk, n3, n6, n12): the index encounter,
-    its borough, ``diverted`` or ``comparison``, its cohort's month key, and the person's
-    events in the 3, 6 and 12 months after it. ``cutoff`` is the last day of the latest cohort
-    reportable at 3 months.
+    Its columns are (id, person_id, borough_id, age, grp, mk, n3, n6, n12): the index
+    encounter, its borough, the age on its date, ``diverted`` or ``comparison``, its cohort's
+    month key, and the person's events in the 3, 6 and 12 months after it. ``cutoff`` is the
+    last day of the latest cohort reportable at 3 months.
     """
     if connection.vendor == "postgresql":
         return _per_index_sql_postgresql(cutoff=cutoff, period_end=period_end)
@@ -153,7 +153,7 @@ WITH ev AS (
     SELECT e.person_id, e.encounter_date AS d,
            CASE WHEN e.decision IN (%s, %s, %s) AND e.encounter_date <= %s
                 THEN ARRAY[e.encounter_ref, CAST(e.id AS TEXT), CAST(e.borough_id AS TEXT),
-                           e.decision]
+                           e.decision, CAST(e.age_at_encounter AS TEXT)]
            END AS candidate
     FROM {encounters} e
     WHERE e.encounter_date <= %s
@@ -178,7 +178,7 @@ per_person AS (
 ),
 per_index AS (
     SELECT CAST(pp.first[2] AS BIGINT) AS id, pp.person_id,
-           CAST(pp.first[3] AS BIGINT) AS borough_id,
+           CAST(pp.first[3] AS BIGINT) AS borough_id, CAST(pp.first[5] AS INTEGER) AS age,
            CASE WHEN pp.first[4] = %s THEN 'diverted' ELSE 'comparison' END AS grp,
            {_day_key_sql("pp.d0")} / 100 AS mk,
            pp.n3, pp.n6, pp.n12
@@ -202,7 +202,7 @@ def _per_index_sql_portable(*, cutoff: date, period_end: date) -> tuple[str, lis
     reoffences = Reoffence._meta.db_table
     sql = f"""
 WITH ranked AS (
-    SELECT e.id, e.person_id, e.borough_id, e.decision, e.encounter_date,
+    SELECT e.id, e.person_id, e.borough_id, e.decision, e.encounter_date, e.age_at_encounter,
            ROW_NUMBER() OVER (
                PARTITION BY e.person_id ORDER BY e.encounter_date, e.encounter_ref
            ) AS rn
@@ -210,7 +210,7 @@ WITH ranked AS (
     WHERE e.decision IN (%s, %s, %s) AND e.encounter_date <= %s
 ),
 idx AS (
-    SELECT r.id, r.person_id, r.borough_id,
+    SELECT r.id, r.person_id, r.borough_id, r.age_at_encounter AS age,
            CASE WHEN r.decision = %s THEN 'diverted' ELSE 'comparison' END AS grp,
            {_day_key_sql("r.encounter_date")} / 100 AS mk,
            {_at_sql("r.encounter_date")} AS at0,
@@ -239,7 +239,7 @@ hits AS (
     GROUP BY idx.id
 ),
 per_index AS (
-    SELECT idx.id, idx.person_id, idx.borough_id, idx.grp, idx.mk,
+    SELECT idx.id, idx.person_id, idx.borough_id, idx.age, idx.grp, idx.mk,
            COALESCE(h.n3, 0) AS n3, COALESCE(h.n6, 0) AS n6, COALESCE(h.n12, 0) AS n12
     FROM idx
     LEFT JOIN hits h ON h.id = idx.id
@@ -350,13 +350,12 @@ def _referrals(end: date) -> list[dict]:
 
 def _groups_sql() -> str:
     """Return the SELECT counting 12-month cohorts by ethnicity, gender and age band."""
-    band = _age_band_sql("e.age_at_encounter")
+    band = _age_band_sql("p.age")
     return f"""UNION ALL
 SELECT 'groups', 0, pe.ethnicity, pe.gender, 12, COUNT(*),
        SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END), 0, {band}
 FROM per_index p
 JOIN {Person._meta.db_table} pe ON pe.id = p.person_id
-JOIN {Encounter._meta.db_table} e ON e.id = p.id
 WHERE p.mk <= %s
 GROUP BY pe.ethnicity, pe.gender, {band}
 """
