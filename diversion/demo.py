@@ -11,11 +11,14 @@ audit what people did, and nobody did this.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,7 +29,7 @@ from django.utils import timezone
 from boroughs.models import Borough
 from boroughs.roles import Role
 from boroughs.services import borough_configure, officer_assign
-from diversion import eligibility
+from diversion import demo_copy, eligibility
 from diversion.choices import (
     Decision,
     EncounterSource,
@@ -288,22 +291,85 @@ class _Scrambler:
         return x ^ (x >> self.shift)
 
 
-def _encode(number: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, 32)
-        chars.append(REFERENCE_ALPHABET[digit])
-    return "".join(chars)
+# Every 10-bit number as its two reference characters, least significant first.
+_PAIRS = tuple(REFERENCE_ALPHABET[p & 31] + REFERENCE_ALPHABET[p >> 5] for p in range(1024))
 
 
-def _weighted(pairs: Sequence[tuple[object, float]]) -> tuple[list, list[float]]:
-    values = [v for v, _ in pairs]
-    cumulative: list[float] = []
-    total = 0.0
-    for _, weight in pairs:
-        total += weight
-        cumulative.append(total)
-    return values, cumulative
+def _encode(number: int) -> str:
+    """Return a 40-bit number as 8 reference characters, least significant digit first.
+
+    Four lookups of two characters each give what dividing by 32 eight times would, in a
+    fraction of the time, which matters a million times over.
+    """
+    return (
+        _PAIRS[number & 1023]
+        + _PAIRS[(number >> 10) & 1023]
+        + _PAIRS[(number >> 20) & 1023]
+        + _PAIRS[(number >> 30) & 1023]
+    )
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Values with cumulative weights, ready for one draw each."""
+
+    values: tuple
+    cumulative: tuple[float, ...]
+    total: float
+
+
+def _weighted(pairs: Sequence[tuple[object, float]]) -> _Table:
+    values = tuple(v for v, _ in pairs)
+    cumulative = tuple(itertools.accumulate(float(w) for _, w in pairs))
+    return _Table(values, cumulative, cumulative[-1] + 0.0)
+
+
+GENDER_TABLE = _weighted(GENDERS)
+ETHNICITY_TABLE = _weighted(ETHNICITIES)
+AGE_TABLE = _weighted(AGES)
+SUBSTANCE_TABLE = _weighted(SUBSTANCES)
+DISPOSAL_TABLE = _weighted(DISPOSALS)
+REPEAT_TABLE = _weighted(REPEATS)
+
+
+class _Draw:
+    """The seeded random source, with the draws the generator makes.
+
+    `pick` is ``random.choices(values, cum_weights=...)[0]`` without building a list: the same
+    single ``random()`` call and the same bisection, so a seed still gives the same data.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)  # nosec B311: seeded so demo data is reproducible
+        self.random = self.rng.random
+        self.randrange = self.rng.randrange
+        self.randint = self.rng.randint
+        self.choice = self.rng.choice
+
+    def pick(self, table: _Table) -> Any:
+        hi = len(table.cumulative) - 1
+        return table.values[bisect.bisect(table.cumulative, self.random() * table.total, 0, hi)]
+
+
+class _State:
+    """Where the generator has got to: its random source, counters and reference makers."""
+
+    def __init__(self, seed: int, setting: Setting) -> None:
+        if not setting.boroughs:
+            raise ValueError("No borough is taking part, so there is nowhere to record encounters")
+        self.setting = setting
+        self.draw = _Draw(seed)
+        rng = self.draw.rng
+        self.encounter_ref = _Scrambler(rng, 40)
+        self.person_ref = _Scrambler(rng, 40)
+        self.pseudonym = _Scrambler(rng, 64)
+        self.reoffence_ref = _Scrambler(rng, 40)
+        weights = [3 if b.role == Borough.Role.PILOT else 2 for b in setting.boroughs]
+        self.homes = _weighted(list(zip(setting.boroughs, weights, strict=True)))
+        self.span = (setting.today - setting.start).days
+        self.made = 0
+        self.people = 0
+        self.reoffences = 0
 
 
 def _add_years(day: date, years: int) -> date:
@@ -336,82 +402,10 @@ def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]
     diversions tracked in memory; the rule looks at nobody else, so judging person by person
     gives the same decisions as judging everyone in date order.
     """
-    # (B311: a seeded generator makes the demo data reproducible; nothing secret comes of it.)
-    rng = random.Random(seed)  # nosec B311
-    ref_for = _Scrambler(rng, 40)
-    person_ref_for = _Scrambler(rng, 40)
-    pseudonym_for = _Scrambler(rng, 64)
-    reoffence_ref_for = _Scrambler(rng, 40)
-    genders, gender_cum = _weighted(GENDERS)
-    ethnicities, ethnicity_cum = _weighted(ETHNICITIES)
-    ages, age_cum = _weighted(AGES)
-    substances, substance_cum = _weighted(SUBSTANCES)
-    disposals, disposal_cum = _weighted(DISPOSALS)
-    repeats, repeat_cum = _weighted(REPEATS)
-    boroughs = setting.boroughs
-    if not boroughs:
-        raise ValueError("No borough is taking part, so there is nowhere to record encounters")
-    home_weights = [3 if b.role == Borough.Role.PILOT else 2 for b in boroughs]
-    home_cum = _weighted(list(zip(boroughs, home_weights, strict=True)))[1]
-    span = (setting.today - setting.start).days
-
-    def pick(values: list, cumulative: list[float]):
-        return rng.choices(values, cum_weights=cumulative)[0]
-
+    state = _State(seed, setting)
     chunk = Chunk()
-    made = 0
-    person_index = 0
-    reoffence_index = 0
-    while made < encounters:
-        gender = pick(genders, gender_cum)
-        first_day = setting.start + timedelta(days=rng.randrange(span + 1))
-        age = pick(ages, age_cum)
-        date_of_birth = _add_years(first_day, -age - 1) + timedelta(days=rng.randrange(1, 366))
-        if date_of_birth >= first_day:
-            date_of_birth = first_day - timedelta(days=1)
-        person = PersonRow(
-            index=person_index,
-            person_ref="PER-" + _encode(person_ref_for(person_index), 8),
-            pseudonym=f"P{pseudonym_for(person_index):016x}",
-            first_name=rng.choice(FIRST_NAMES[gender]),
-            last_name=rng.choice(LAST_NAMES),
-            date_of_birth=date_of_birth,
-            gender=gender,
-            ethnicity=pick(ethnicities, ethnicity_cum),
-        )
-        chunk.people.append(person)
-        home = rng.choices(boroughs, cum_weights=home_cum)[0]
-        days = [first_day]
-        for _ in range(pick(repeats, repeat_cum)):
-            later = days[-1] + timedelta(days=rng.randint(14, 300))
-            if later > setting.today:
-                break
-            days.append(later)
-        days = days[: encounters - made]
-        diversions: list[date] = []
-        for day in days:
-            chunk.encounters.append(
-                _encounter(rng, setting, person, day, home, ref_for(made), diversions)
-            )
-            made += 1
-        # Further offences after the first encounter, fewer for those who were diverted.
-        chance = 0.14 if diversions else 0.22
-        if rng.random() < chance:
-            offence_day = first_day
-            for _ in range(rng.choice((1, 1, 1, 2))):
-                offence_day = offence_day + timedelta(days=rng.randint(7, 330))
-                if offence_day > setting.today:
-                    break
-                chunk.reoffences.append(
-                    ReoffenceRow(
-                        person_index=person_index,
-                        offence_date=offence_day,
-                        offence_type=rng.choice(OFFENCE_TYPES),
-                        source_ref="PNC-" + _encode(reoffence_ref_for(reoffence_index), 8),
-                    )
-                )
-                reoffence_index += 1
-        person_index += 1
+    while state.made < encounters:
+        _person_and_events(state, chunk, room=encounters - state.made)
         if len(chunk.encounters) >= BATCH_SIZE:
             yield chunk
             chunk = Chunk()
@@ -419,40 +413,108 @@ def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]
         yield chunk
 
 
-_TABLES: dict[str, tuple[list, list[float]]] = {
-    "substance": _weighted(SUBSTANCES),
-    "disposal": _weighted(DISPOSALS),
-}
+def _person_and_events(state: _State, chunk: Chunk, *, room: int) -> None:
+    """Add one person, their encounters (at most ``room``) and later offences to ``chunk``."""
+    person, first_day = _person(state)
+    chunk.people.append(person)
+    home = state.draw.pick(state.homes)
+    diversions: list[date] = []
+    for day in _encounter_days(state, first_day)[:room]:
+        chunk.encounters.append(_encounter(state, person, day, home, diversions))
+    chunk.reoffences.extend(_reoffences(state, person.index, first_day, bool(diversions)))
+    state.people += 1
+
+
+def _person(state: _State) -> tuple[PersonRow, date]:
+    """Make the next person and the day they are first met."""
+    draw, index = state.draw, state.people
+    gender = draw.pick(GENDER_TABLE)
+    first_day = state.setting.start + timedelta(days=draw.randrange(state.span + 1))
+    age = draw.pick(AGE_TABLE)
+    date_of_birth = _add_years(first_day, -age - 1) + timedelta(days=draw.randrange(1, 366))
+    if date_of_birth >= first_day:
+        date_of_birth = first_day - timedelta(days=1)
+    first_name = draw.choice(FIRST_NAMES[gender])
+    last_name = draw.choice(LAST_NAMES)
+    person = PersonRow(
+        index=index,
+        person_ref="PER-" + _encode(state.person_ref(index)),
+        pseudonym=f"P{state.pseudonym(index):016x}",
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        ethnicity=draw.pick(ETHNICITY_TABLE),
+    )
+    return person, first_day
+
+
+def _encounter_days(state: _State, first_day: date) -> list[date]:
+    """Return the days a person is met: the first, then most people never again."""
+    draw, today = state.draw, state.setting.today
+    days = [first_day]
+    for _ in range(draw.pick(REPEAT_TABLE)):
+        later = days[-1] + timedelta(days=draw.randint(14, 300))
+        if later > today:
+            break
+        days.append(later)
+    return days
+
+
+def _reoffences(
+    state: _State, person_index: int, first_day: date, diverted: bool
+) -> list[ReoffenceRow]:
+    """Return further offences after the first encounter, fewer for those diverted."""
+    draw, today = state.draw, state.setting.today
+    if draw.random() >= (0.14 if diverted else 0.22):
+        return []
+    rows = []
+    offence_day = first_day
+    for _ in range(draw.choice((1, 1, 1, 2))):
+        offence_day = offence_day + timedelta(days=draw.randint(7, 330))
+        if offence_day > today:
+            break
+        rows.append(
+            ReoffenceRow(
+                person_index=person_index,
+                offence_date=offence_day,
+                offence_type=draw.choice(OFFENCE_TYPES),
+                source_ref="PNC-" + _encode(state.reoffence_ref(state.reoffences)),
+            )
+        )
+        state.reoffences += 1
+    return rows
+
+
+def _exclusions(draw: _Draw, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the exclusion factors present: none at most encounters."""
+    if not codes or draw.random() >= 0.07:
+        return ()
+    if len(codes) == 1:
+        return codes
+    return tuple(draw.rng.sample(codes, 2 if draw.random() < 0.15 else 1))
+
+
+def _occurred_at(draw: _Draw, setting: Setting, day: date) -> datetime:
+    """Return when on ``day`` the encounter happened: never after ``setting.now``."""
+    midnight = datetime.combine(day, time(0, 0), tzinfo=LONDON)
+    minutes = draw.randrange(10 * 60, 24 * 60)  # 10:00 to 23:59, when most stops happen
+    if day >= setting.today:  # today: some time before now
+        minutes = min(minutes, max(int((setting.now - midnight).total_seconds() // 60) - 10, 0))
+    return midnight + timedelta(minutes=minutes)
 
 
 def _encounter(
-    rng: random.Random,
-    setting: Setting,
-    person: PersonRow,
-    day: date,
-    home: BoroughSpec,
-    ref_number: int,
-    diversions: list[date],
+    state: _State, person: PersonRow, day: date, home: BoroughSpec, diversions: list[date]
 ) -> EncounterRow:
     """Make one encounter of ``person`` on ``day`` and judge it; note a diversion."""
-    borough = home if rng.random() < 0.9 else rng.choice(setting.boroughs)
-    substances, substance_cum = _TABLES["substance"]
-    disposals, disposal_cum = _TABLES["disposal"]
-    substance = rng.choices(substances, cum_weights=substance_cum)[0]
-    quantity = _quantity(rng, substance)
-    exclusions: tuple[str, ...] = ()
-    if setting.exclusion_codes and rng.random() < 0.07:
-        exclusions = tuple(
-            rng.sample(setting.exclusion_codes, 2 if rng.random() < 0.15 else 1)
-            if len(setting.exclusion_codes) > 1
-            else setting.exclusion_codes
-        )
-    midnight = datetime.combine(day, time(0, 0), tzinfo=LONDON)
-    minutes = rng.randrange(10 * 60, 24 * 60)  # 10:00 to 23:59, when most stops happen
-    if day >= setting.today:  # today: some time before now
-        minutes = min(minutes, max(int((setting.now - midnight).total_seconds() // 60) - 10, 0))
-    occurred_at = midnight + timedelta(minutes=minutes)
-    accepted = rng.random() < 0.8
+    draw, setting = state.draw, state.setting
+    borough = home if draw.random() < 0.9 else draw.choice(setting.boroughs)
+    substance = draw.pick(SUBSTANCE_TABLE)
+    quantity = _quantity(draw.rng, substance)
+    exclusions = _exclusions(draw, setting.exclusion_codes)
+    occurred_at = _occurred_at(draw, setting, day)
+    accepted = draw.random() < 0.8
     policy_id, rule = setting.policy_for(day)
     facts = encounter_facts(
         person=person,
@@ -469,16 +531,18 @@ def _encounter(
     referral = None
     if decision == Decision.DIVERTED:
         diversions.append(day)
-        referral = _referral(rng, setting, borough.id, day)
+        referral = _referral(draw, setting, borough.id, day)
+    reference = "ENC-" + _encode(state.encounter_ref(state.made))
+    state.made += 1
     return EncounterRow(
         person_index=person.index,
-        encounter_ref="ENC-" + _encode(ref_number, 8),
+        encounter_ref=reference,
         borough_id=borough.id,
         encounter_date=day,
         occurred_at=occurred_at,
         substance=substance,
         quantity_grams=quantity,
-        otherwise_disposal=rng.choices(disposals, cum_weights=disposal_cum)[0],
+        otherwise_disposal=draw.pick(DISPOSAL_TABLE),
         exclusions=exclusions,
         decision=decision,
         accepted=accepted if assessment.offered else None,
@@ -489,31 +553,19 @@ def _encounter(
     )
 
 
-def _referral(rng: random.Random, setting: Setting, borough_id: int, day: date) -> ReferralRow:
+def _referral(draw: _Draw, setting: Setting, borough_id: int, day: date) -> ReferralRow:
     """Make a referral whose dates obey SPEC §4: none before the encounter or after today."""
     today = setting.today
     providers = setting.providers.get(borough_id, ())
-    provider_id = rng.choice(providers) if providers else None
-    appointment = min(day + timedelta(days=rng.randint(2, 21)), today)
-    attended = completed = did_not_attend = withdrawn = None
-    roll = rng.random()
-    if roll < 0.72:  # attends, and most then complete
-        attended = appointment + timedelta(days=rng.randint(0, 3))
-        if rng.random() < 0.93:
-            completed = attended + timedelta(days=rng.choice((0, 0, 0, 7, 14, 21)))
-    elif roll < 0.87:
-        did_not_attend = appointment
-    elif roll < 0.93:
-        withdrawn = day + timedelta(days=rng.randint(1, 20))
-    # Whatever has not happened yet by today stays open.
-    if attended is not None and attended > today:
-        attended = completed = None
-    if completed is not None and completed > today:
+    provider_id = draw.choice(providers) if providers else None
+    appointment = min(day + timedelta(days=draw.randint(2, 21)), today)
+    outcomes = _outcomes(draw, day, appointment)
+    # Whatever has not happened yet by today stays open; completion needs the attendance.
+    attended, completed, did_not_attend, withdrawn = (
+        d if d is not None and d <= today else None for d in outcomes
+    )
+    if attended is None:
         completed = None
-    if did_not_attend is not None and did_not_attend > today:
-        did_not_attend = None
-    if withdrawn is not None and withdrawn > today:
-        withdrawn = None
     # The daily check flags a referral still without an outcome N days after the encounter.
     flag_day = day + timedelta(days=setting.outcome_days)
     ended = completed or did_not_attend or withdrawn
@@ -529,6 +581,22 @@ def _referral(rng: random.Random, setting: Setting, borough_id: int, day: date) 
         withdrawn_on=withdrawn,
         flagged_at=flagged_at,
     )
+
+
+def _outcomes(draw: _Draw, day: date, appointment: date) -> tuple[date | None, ...]:
+    """Return (attended, completed, did not attend, withdrawn) as they will turn out."""
+    roll = draw.random()
+    if roll < 0.72:  # attends, and most then complete
+        attended = appointment + timedelta(days=draw.randint(0, 3))
+        completed = None
+        if draw.random() < 0.93:
+            completed = attended + timedelta(days=draw.choice((0, 0, 0, 7, 14, 21)))
+        return attended, completed, None, None
+    if roll < 0.87:
+        return None, None, appointment, None
+    if roll < 0.93:
+        return None, None, None, day + timedelta(days=draw.randint(1, 20))
+    return None, None, None, None
 
 
 # --- Writing to the database -------------------------------------------------------------
@@ -630,6 +698,37 @@ def _encounters(
     return built
 
 
+def demo_setting(*, today: date, boroughs: Sequence[Borough]) -> Setting:
+    """Return the setting the generator works in: boroughs, providers, policies, factors."""
+    providers = demo_providers_ensure(boroughs=boroughs)
+    book = PolicyBook()
+    policy_cache: dict[date, tuple[int, eligibility.Policy]] = {}
+
+    def policy_for(day: date) -> tuple[int, eligibility.Policy]:
+        if day not in policy_cache:
+            model, rule = book.in_force(day)
+            policy_cache[day] = (model.pk, rule)
+        return policy_cache[day]
+
+    pilot_starts = [b.pilot_start for b in boroughs if b.pilot_start]
+    start = min(pilot_starts) if pilot_starts else default_pilot_start(today)
+    return Setting(
+        today=today,
+        now=timezone.now(),
+        # A couple of months before the pilot, so pilot boroughs have a "before" too.
+        start=min(start - timedelta(days=61), today),
+        boroughs=tuple(
+            BoroughSpec(b.pk, b.gss_code, b.role, b.pilot_start, b.pilot_end) for b in boroughs
+        ),
+        providers=providers,
+        exclusion_codes=tuple(
+            ExclusionFactor.objects.filter(active=True).values_list("code", flat=True)
+        ),
+        policy_for=policy_for,
+        outcome_days=settings.REFERRAL_OUTCOME_DAYS,
+    )
+
+
 def demo_seed(
     *,
     seed: int,
@@ -637,51 +736,49 @@ def demo_seed(
     password: str = DEMO_PASSWORD,
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    copy: bool | None = None,
 ) -> dict[str, int]:
     """Create the demo pilot and ``encounters`` synthetic encounters, all or nothing.
 
     Return counts of what was made. Call `demo_data_exists` first: this does not check.
+    PostgreSQL gets the rows by ``COPY`` (`diversion.demo_copy`) unless ``copy`` is False,
+    other databases by `bulk_create`; both write exactly what `generate` yields.
     """
+    if copy is None:
+        copy = connection.vendor == "postgresql"
     today = today or timezone.localdate()
     counts = {"people": 0, "encounters": 0, "referrals": 0, "reoffences": 0}
+
+    def counted(chunk: Chunk) -> None:
+        counts["people"] += len(chunk.people)
+        counts["encounters"] += len(chunk.encounters)
+        counts["referrals"] += sum(1 for e in chunk.encounters if e.referral is not None)
+        counts["reoffences"] += len(chunk.reoffences)
+        if progress is not None:
+            progress(counts["encounters"], encounters)
+
     with transaction.atomic():
         boroughs = demo_boroughs_ensure(today=today)
-        providers = demo_providers_ensure(boroughs=boroughs)
+        setting = demo_setting(today=today, boroughs=boroughs)
         demo_users_ensure(password=password, boroughs=boroughs)
         officer = User.objects.get(username=Role.OFFICER)
-        book = PolicyBook()
-        policy_cache: dict[date, tuple[int, eligibility.Policy]] = {}
-
-        def policy_for(day: date) -> tuple[int, eligibility.Policy]:
-            if day not in policy_cache:
-                model, rule = book.in_force(day)
-                policy_cache[day] = (model.pk, rule)
-            return policy_cache[day]
-
-        pilot_starts = [b.pilot_start for b in boroughs if b.pilot_start]
-        start = min(pilot_starts) if pilot_starts else default_pilot_start(today)
-        setting = Setting(
-            today=today,
-            now=timezone.now(),
-            # A couple of months before the pilot, so pilot boroughs have a "before" too.
-            start=min(start - timedelta(days=61), today),
-            boroughs=tuple(
-                BoroughSpec(b.pk, b.gss_code, b.role, b.pilot_start, b.pilot_end) for b in boroughs
-            ),
-            providers=providers,
-            exclusion_codes=tuple(
-                ExclusionFactor.objects.filter(active=True).values_list("code", flat=True)
-            ),
-            policy_for=policy_for,
-            outcome_days=settings.REFERRAL_OUTCOME_DAYS,
-        )
         factor_ids = dict(ExclusionFactor.objects.values_list("code", "pk"))
-        for chunk in generate(seed=seed, encounters=encounters, setting=setting):
-            _chunk_write(chunk, officer=officer, factor_ids=factor_ids, counts=counts)
+        chunks = generate(seed=seed, encounters=encounters, setting=setting)
+        if copy:
+            demo_copy.copy_chunks(
+                chunks,
+                rebuild=encounters >= demo_copy.REBUILD_FROM,
+                officer_id=officer.pk,
+                factor_ids=factor_ids,
+                now=timezone.now(),
+                on_chunk=counted,
+            )
+            return counts
+        for chunk in chunks:
+            _chunk_write(chunk, officer=officer, factor_ids=factor_ids)
             # With DEBUG on Django keeps every query's SQL; bulk inserts would fill memory.
             connection.queries_log.clear()
-            if progress is not None:
-                progress(counts["encounters"], encounters)
+            counted(chunk)
     return counts
 
 
@@ -690,7 +787,6 @@ def _chunk_write(
     *,
     officer: User,
     factor_ids: Mapping[str, int],
-    counts: dict[str, int],
 ) -> None:
     """Insert one chunk with a handful of bulk inserts and no per-row queries."""
     people = Person.objects.bulk_create(
@@ -748,7 +844,3 @@ def _chunk_write(
         ],
         batch_size=BATCH_SIZE,
     )
-    counts["people"] += len(people)
-    counts["encounters"] += len(encounters)
-    counts["referrals"] += len(referrals)
-    counts["reoffences"] += len(chunk.reoffences)

@@ -27,7 +27,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock as RedisLock
 
 from config.celery_app import RETRY_ON
-from reports.measure import disproportionality, report_data
+from reports.measure import report_with_disproportionality
 from reports.models import JobStatus, ReportBuildJob, ReportStatus, ReportVersion
 from reports.weeks import parse_week, week_just_ended
 
@@ -241,9 +241,10 @@ def _build(
     """
     period_start, period_end = parse_week(week)
     _step(lock=lock, job_id=job_id, step="Gathering the figures")
-    data = report_data(week=week)
+    # One pass over the per-person work gives both the figures and the group comparison.
+    data, groups = report_with_disproportionality(week=week)
     _step(lock=lock, job_id=job_id, step="Comparing groups")
-    extra = json.loads(json.dumps({"disproportionality": disproportionality(week=week)}))
+    extra = json.loads(json.dumps({"disproportionality": groups}))
     sha256 = data_sha256(data)
     _step(lock=lock, job_id=job_id, step="Saving the version")
     for _attempt in range(3):

@@ -8,12 +8,20 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from boroughs.models import Borough, OfficerAssignment
-from diversion import demo, eligibility, services
-from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
+from diversion import demo, demo_copy, eligibility, services
+from diversion.models import (
+    Encounter,
+    EncounterExclusion,
+    EncounterReason,
+    Person,
+    Referral,
+    Reoffence,
+)
 from diversion.policies import as_rule
 
 N = 300
@@ -221,3 +229,137 @@ def test_generator_never_diverts_outside_the_pilot_or_in_comparison_boroughs():
 def test_demo_users_have_email_addresses_that_never_deliver(seeded):
     for username in ("officer", "analyst", "approver", "admin"):
         assert User.objects.get(username=username).email == f"{username}@example.com"
+
+
+# --- the PostgreSQL COPY writer -------------------------------------------------------------
+
+
+def _stored_demo_rows() -> dict[str, list[tuple]]:
+    """Every demo row by its references, without ids or write times: what both writers share."""
+    encounter_fields = (
+        "encounter_ref", "person__person_ref", "borough_id", "encounter_date", "occurred_at",
+        "location", "substance", "quantity_grams", "otherwise_disposal", "decision", "accepted",
+        "age_at_encounter", "policy_id", "officer_id", "source", "decided_at", "answered_at",
+    )  # fmt: skip
+    return {
+        "people": list(
+            Person.objects.order_by("person_ref").values_list(
+                "person_ref",
+                "pseudonym",
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "gender",
+                "ethnicity",
+                "pnc_id",
+            )  # fmt: skip
+        ),
+        "encounters": list(
+            Encounter.objects.order_by("encounter_ref").values_list(*encounter_fields)
+        ),
+        "reasons": list(
+            EncounterReason.objects.order_by("encounter__encounter_ref", "position").values_list(
+                "encounter__encounter_ref", "position", "code"
+            )
+        ),
+        "exclusions": list(
+            EncounterExclusion.objects.order_by("encounter__encounter_ref", "position").values_list(
+                "encounter__encounter_ref", "position", "factor__code"
+            )
+        ),
+        "referrals": list(
+            Referral.objects.order_by("encounter__encounter_ref").values_list(
+                "encounter__encounter_ref",
+                "provider_id",
+                "appointment_on",
+                "attended_on",
+                "completed_on",
+                "did_not_attend_on",
+                "withdrawn_on",
+                "flagged_at",
+            )  # fmt: skip
+        ),
+        "reoffences": list(
+            Reoffence.objects.order_by("source_ref").values_list(
+                "person__person_ref",
+                "offence_date",
+                "offence_type",
+                "source_ref",
+                "source",
+                "entered_by_id",
+            )  # fmt: skip
+        ),
+    }
+
+
+def _delete_demo_rows() -> None:
+    Referral.objects.all().delete()
+    Reoffence.objects.all().delete()
+    Encounter.objects.all().delete()
+    Person.objects.all().delete()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_writes_exactly_the_rows_bulk_create_writes(db):
+    day = date(2026, 3, 9)  # a past day, so no time is clamped to "now" differently
+    by_insert = demo.demo_seed(seed=11, encounters=1500, today=day, copy=False)
+    inserted = _stored_demo_rows()
+    _delete_demo_rows()
+
+    by_copy = demo.demo_seed(seed=11, encounters=1500, today=day, copy=True)
+
+    assert by_copy == by_insert
+    assert _stored_demo_rows() == inserted
+    assert inserted["exclusions"] and inserted["reasons"] and inserted["reoffences"]
+
+
+def _schema(tables: tuple[str, ...]) -> tuple[list, list]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1",
+            [list(tables)],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), condeferred, convalidated"
+            " FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1",
+            [list(tables)],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_big_seed_sets_indexes_and_keys_aside_and_makes_every_one_again(db, monkeypatch):
+    tables = tuple(model._meta.db_table for model in demo_copy.MODELS)
+    before = _schema(tables)
+    monkeypatch.setattr(demo_copy, "REBUILD_FROM", 1)
+
+    call_command("seed_demo", encounters=N, seed=7, force=True, stdout=StringIO())
+
+    assert _schema(tables) == before
+    assert len(before[0]) > 20 and len(before[1]) > 20
+    assert Encounter.objects.count() == N
+    # The sequences were moved past the ids the seed handed out, so new rows fit after them.
+    person = Person.objects.create(
+        person_ref="PER-NEW", pseudonym="PNEW", first_name="Ann", last_name="Lee",
+        date_of_birth=date(2000, 1, 1), gender="female", ethnicity="W1",
+    )  # fmt: skip
+    assert person.pk > Person.objects.exclude(pk=person.pk).order_by("-pk").first().pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_failed_seed_leaves_no_rows_and_every_index_in_place(db, monkeypatch):
+    tables = tuple(model._meta.db_table for model in demo_copy.MODELS)
+    before = _schema(tables)
+    monkeypatch.setattr(demo_copy, "REBUILD_FROM", 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(demo_copy, "_copy_tables", broken)
+    with pytest.raises(RuntimeError):
+        demo.demo_seed(seed=7, encounters=N)
+
+    assert _schema(tables) == before
+    assert not Encounter.objects.exists()
+    assert not Person.objects.exists()

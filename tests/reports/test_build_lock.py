@@ -153,12 +153,12 @@ def test_a_running_job_records_its_step_worker_and_heartbeat(boroughs, monkeypat
     job = ReportBuildJob.objects.create(week=WEEK)
     seen: list[tuple[str, str, bool]] = []
 
-    def report_data(*, week):
+    def report_with_disproportionality(*, week):
         row = ReportBuildJob.objects.get(pk=job.pk)
         seen.append((row.status, row.step, row.heartbeat_at is not None and bool(row.worker)))
-        return {"week": week}
+        return {"week": week}, []
 
-    monkeypatch.setattr(services, "report_data", report_data)
+    monkeypatch.setattr(services, "report_with_disproportionality", report_with_disproportionality)
     job = services.report_build_job_run(job_id=job.pk)
 
     assert seen == [(JobStatus.RUNNING, "Gathering the figures", True)]

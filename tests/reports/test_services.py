@@ -138,7 +138,7 @@ def test_job_that_fails_says_why(boroughs, monkeypatch):
     def broken(**kwargs):
         raise ValueError("no figures today")
 
-    monkeypatch.setattr(services, "report_data", broken)
+    monkeypatch.setattr(services, "report_with_disproportionality", broken)
     job = ReportBuildJob.objects.create(week=WEEK)
     with pytest.raises(ValueError):
         report_build_job_run(job_id=job.pk)
@@ -173,7 +173,7 @@ def test_enqueued_job_that_fails_is_marked_failed_without_raising(
     def broken(**kwargs):
         raise ValueError("no figures today")
 
-    monkeypatch.setattr(services, "report_data", broken)
+    monkeypatch.setattr(services, "report_with_disproportionality", broken)
     with django_capture_on_commit_callbacks(execute=True):
         job = report_build_enqueue(week=WEEK, by=analyst)
     job.refresh_from_db()
