@@ -392,11 +392,22 @@ def test_build_report_suppressed_writes_the_json_people_see(boroughs):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
-def test_build_report_refuses_suppressed_with_another_format(boroughs, fmt):
-    from django.core.management import CommandError, call_command
+def test_build_report_suppressed_changes_nothing_in_a_rendering_that_is_always_suppressed(
+    boroughs, fmt, tmp_path
+):
+    """CSV, XLSX and PDF are always suppressed, so --suppressed is accepted and changes nothing."""
+    from django.core.management import call_command
 
-    with pytest.raises(CommandError, match="--suppressed works only with --format json"):
-        call_command("build_report", "--week", "2024-W03", "--format", fmt, "--suppressed")
+    def run(*extra: str) -> bytes:
+        path = tmp_path / f"report-{len(extra)}.{fmt}"
+        call_command("build_report", "--week", "2024-W03", "--format", fmt, *extra,
+                     "--output", str(path), stderr=io.StringIO())  # fmt: skip
+        return path.read_bytes()
+
+    plain, suppressed = run(), run("--suppressed")
+    assert suppressed[:4] == plain[:4] != b""
+    if fmt == "csv":
+        assert suppressed.splitlines()[:3] == plain.splitlines()[:3]
 
 
 def test_row_functions_leave_an_already_suppressed_row_as_it_is():

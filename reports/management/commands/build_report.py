@@ -1,7 +1,7 @@
 """``build_report --week YYYY-Www [--format json|csv|xlsx|pdf] [--suppressed] [--output PATH]``.
 
 SPEC §6-7. ``--suppressed`` writes the JSON as every human rendering sees it (small numbers
-hidden); it applies to JSON only, since the other formats are always suppressed.
+hidden); the other formats are always suppressed, so with them it changes nothing.
 """
 
 import json
@@ -40,11 +40,6 @@ def problems(*, week: str, fmt: str, given: str, suppressed: bool, output: str |
         errors.append(f"--week: {exc}")
     if fmt not in FORMATS:
         errors.append(f"--format must be json, csv, xlsx or pdf, not {given!r}")
-    elif suppressed and fmt != "json":
-        errors.append(
-            f"--suppressed works only with --format json: the {fmt.upper()} is always "
-            "suppressed, so leave --suppressed out"
-        )
     if output:
         parent = Path(output).expanduser().resolve().parent
         if not parent.is_dir():
