@@ -8,6 +8,7 @@ written by Python; both paths write the same bytes.
 """
 
 import codecs
+import fcntl
 import io
 import os
 import threading
@@ -46,6 +47,9 @@ CHUNK_SIZE = 2000
 # Bytes read from COPY at a time: big enough to make per-chunk costs vanish, small enough
 # that memory stays flat.
 READ_SIZE = 1 << 16
+# The pipe between the COPY thread and the reader holds this much (Linux's default is 64 KiB).
+PIPE_SIZE = 1 << 20
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 CRLF = b"\r\n"
 HEADER = ",".join(COLUMNS).encode() + CRLF
 
@@ -161,6 +165,7 @@ class EncounterCsv:
 
     def __init__(self, *, portable: bool = False) -> None:
         self.rows = 0
+        self.failure: BaseException | None = None
         self.portable = portable or connection.vendor != "postgresql"
 
     def __iter__(self) -> Iterator[bytes]:
@@ -168,12 +173,12 @@ class EncounterCsv:
         yield from (self._written() if self.portable else self._copied())
 
     def _copied(self) -> Iterator[bytes]:
-        failure: list[BaseException] = []
         with connection.cursor() as cursor:
             sql = copy_sql(cursor.cursor)
             read_fd, write_fd = os.pipe()
+            fcntl.fcntl(write_fd, F_SETPIPE_SZ, PIPE_SIZE)
             copier = threading.Thread(
-                target=self._copy, args=(cursor.cursor, sql, write_fd, failure), daemon=True
+                target=self._copy, args=(cursor.cursor, sql, write_fd), daemon=True
             )
             copier.start()
             try:
@@ -181,19 +186,19 @@ class EncounterCsv:
             finally:
                 os.close(read_fd)
                 copier.join()
-                if failure:  # a COPY cut short leaves the connection mid-stream
-                    connection.close()
-        if failure:
-            raise failure[0]
+                if self.failure and not connection.in_atomic_block:
+                    connection.close()  # a COPY cut short: start the next query afresh
+        if self.failure:
+            raise self.failure
 
-    def _copy(self, cursor: Any, sql: str, write_fd: int, failure: list[BaseException]) -> None:
+    def _copy(self, cursor: Any, sql: str, write_fd: int) -> None:
         """Run COPY into the pipe (in the copying thread); keep any error for the reader."""
         try:
             with os.fdopen(write_fd, "wb", buffering=READ_SIZE) as pipe:
                 cursor.copy_expert(sql, pipe, size=READ_SIZE)
             self.rows = cursor.rowcount
         except BaseException as error:  # noqa: BLE001 - raised again in the reading thread
-            failure.append(error)
+            self.failure = error
 
     def _written(self) -> Iterator[bytes]:
         buffer = io.StringIO()
