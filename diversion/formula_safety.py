@@ -12,9 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+# One character each: the SQL export tests a cell's first character against the same tuple.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Text that is only a number ("-3", "-0.25", "-12.5%") is read as that number, not a formula.
-PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?%?")
+# ASCII digits only, so Python and PostgreSQL regular expressions read it the same way.
+PLAIN_NUMBER_PATTERN = r"-?[0-9]+(\.[0-9]+)?%?"
+PLAIN_NUMBER = re.compile(PLAIN_NUMBER_PATTERN)
 
 
 def safe_cell(value: Any) -> Any:
@@ -24,6 +27,20 @@ def safe_cell(value: Any) -> Any:
     if PLAIN_NUMBER.fullmatch(value):
         return value
     return "'" + value
+
+
+def safe_sql(expression: str) -> tuple[str, list[Any]]:
+    """Return PostgreSQL applying ``safe_cell`` to a text ``expression``, with its parameters.
+
+    Built from ``FORMULA_STARTS`` and ``PLAIN_NUMBER_PATTERN``, so the database export follows
+    the same rule as the Python writers. Empty text becomes NULL, which COPY writes as an empty
+    cell (as ``csv.writer`` writes ``""``) rather than as a quoted ``""``.
+    """
+    sql = (
+        f"NULLIF(CASE WHEN left({expression}, 1) = ANY(%s) AND {expression} !~ %s "
+        f"THEN '''' || {expression} ELSE {expression} END, '')"
+    )
+    return sql, [list(FORMULA_STARTS), f"^({PLAIN_NUMBER_PATTERN})$"]
 
 
 def safe_row(row: Iterable[Any]) -> list[Any]:

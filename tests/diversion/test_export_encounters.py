@@ -1,20 +1,32 @@
 """``export_encounters [--output PATH]`` (SPEC §7): pseudonymised, ordered, never personal."""
 
 import csv
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
+from audit.models import Action, AuditEvent
 from boroughs.models import Borough
 from boroughs.services import borough_configure
-from diversion.exports import COLUMNS, age_band, encounters_export, grams
+from diversion.exports import (
+    COLUMNS,
+    EncounterCsv,
+    _CrlfRows,
+    age_band,
+    encounters_export,
+    grams,
+)
+from diversion.formula_safety import safe_cell, safe_sql
 from diversion.imports import COLUMNS as IMPORT_COLUMNS
-from diversion.models import Person
+from diversion.models import Encounter, Person
 from diversion.services import encounter_record, person_create, referral_outcome_record
+from tests.diversion.factories import EncounterFactory, pilot_borough
 
 LAMBETH = "E09000022"
 CROYDON = "E09000008"
@@ -293,28 +305,130 @@ def test_grams_are_written_without_trailing_zeros_or_exponent(amount, text):
     assert grams(Decimal(amount)) == text
 
 
-def test_export_reads_a_chunk_with_two_queries(tmp_path, django_assert_num_queries):
-    """One query streams the encounters, one fetches their reasons: no query per row."""
+def test_rows_end_with_crlf_as_csv_writer_writes_them(tmp_path):
+    """The exact bytes: CRLF row ends, trimmed grams, ISO dates, empty cells unquoted."""
     imported(tmp_path)
+    out = io.BytesIO()
 
-    with django_assert_num_queries(2):
-        written = encounters_export(stream=StringIO())
+    encounters_export(stream=out)
 
-    assert written == len(IMPORT_ROWS)
+    lines = out.getvalue().decode().split("\r\n")
+    pseudonym = Person.objects.get(person_ref="P-1").pseudonym
+    assert (
+        f"E-05,{pseudonym},21,21-24,female,B2,{LAMBETH},2025-03-01,cannabis_herbal,25,diverted,,1,completed"
+        in lines
+    )
+    assert lines[-1] == "" and len(lines) == len(IMPORT_ROWS) + 2
+    assert "\n" not in "".join(lines)
 
 
-def test_export_streams_in_chunks(tmp_path, monkeypatch, django_assert_num_queries):
-    """With chunks of two rows, reasons are fetched once per chunk, still in order."""
+AWKWARD_REFS = [
+    "=1+1",
+    "-3",  # a plain number stays as it is
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "+44",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "three\r\nlines",
+    "\u00e9t\u00e9-\u20ac",
+    "'already",
+]
+
+
+def test_database_and_portable_paths_write_the_same_bytes(tmp_path):
+    """COPY's CSV, made safe in SQL, equals csv.writer's made safe in Python, byte for byte."""
+    imported(tmp_path)
+    borough = Borough.objects.get(gss_code=LAMBETH)
+    for number, ref in enumerate(AWKWARD_REFS):
+        encounter = EncounterFactory(
+            borough=borough, encounter_ref=f"ENC-AWK{number}", accepted=number % 2 == 0
+        )
+        # Planted below the model's reference rule, as old or hand-edited data could be.
+        Encounter.objects.filter(pk=encounter.pk).update(encounter_ref=ref)
+    database, portable = io.BytesIO(), io.BytesIO()
+
+    assert encounters_export(stream=database) == len(IMPORT_ROWS) + len(AWKWARD_REFS)
+    assert encounters_export(stream=portable, portable=True) == len(IMPORT_ROWS) + len(AWKWARD_REFS)
+
+    assert database.getvalue() == portable.getvalue()
+    refs = [row[0] for row in csv.reader(io.StringIO(database.getvalue().decode(), newline=""))]
+    assert {"'=1+1", "-3", "'-2+3", "'\t=1", "'\r=1", "two\nlines", 'say "hi"'} <= set(refs)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL rule is PostgreSQL's")
+@pytest.mark.parametrize(
+    "value",
+    ["=1", "+1", "-1", "-1.5", "-12.5%", "-1e5", "@a", "\t1", "\r1", "plain", "", "'=1", "-\u0663"],
+)
+def test_sql_and_python_formula_rules_agree(db, value):
+    """safe_sql is generated from the same prefixes and number pattern as safe_cell."""
+    sql, params = safe_sql("v.value")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql} FROM (SELECT %s::text AS value) v", [*params, value])
+        (result,) = cursor.fetchone()
+    assert (result or "") == safe_cell(value)
+
+
+def test_portable_path_streams_in_chunks(tmp_path, monkeypatch, django_assert_num_queries):
+    """Without COPY, reasons are fetched once per chunk of rows, still in order."""
     imported(tmp_path)
     monkeypatch.setattr("diversion.exports.CHUNK_SIZE", 2)
-    out = StringIO()
+    out = io.StringIO()
 
     with django_assert_num_queries(4):
-        encounters_export(stream=out)
+        encounters_export(stream=out, portable=True)
 
-    rows = list(csv.DictReader(StringIO(out.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [r["encounter_ref"] for r in rows] == ["E-03", "E-01", "E-05", "E-02", "E-06", "E-04"]
     assert rows[1]["reasons"] == "age_over_max;quantity_over_limit;exclusion:supply_indicators"
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
+def test_crlf_row_ends_leave_line_breaks_inside_quoted_cells(size):
+    copied = b'a,"x\ny",b\n"q""\n",c\nplain,,\n'
+    convert = _CrlfRows()
+    chunks = [copied[i : i + size] for i in range(0, len(copied), size)]
+    assert b"".join(convert(chunk) for chunk in chunks) == (
+        b'a,"x\ny",b\r\n"q""\n",c\r\nplain,,\r\n'
+    )
+
+
+def test_web_download_streams_the_same_bytes_and_is_audited(tmp_path, client, analyst):
+    imported(tmp_path)
+    client.force_login(analyst)
+    command = io.BytesIO()
+    encounters_export(stream=command)
+
+    response = client.get("/reports/data/encounters.csv")
+
+    assert response.streaming
+    assert response["Content-Disposition"] == 'attachment; filename="encounters.csv"'
+    assert b"".join(response.streaming_content) == command.getvalue()
+    entry = AuditEvent.objects.get(action=Action.ENCOUNTERS_EXPORT)
+    assert entry.detail == f"rows: {len(IMPORT_ROWS)}"
+
+
+def test_a_download_stopped_early_ends_the_copy_and_the_database_stays_usable(monkeypatch):
+    """The reader closing its end breaks the pipe, which stops COPY in the copying thread."""
+    monkeypatch.setattr("diversion.exports.READ_SIZE", 64)
+    monkeypatch.setattr("diversion.exports.PIPE_SIZE", 4096)  # the smallest Linux allows
+    borough = pilot_borough()
+    for number in range(80):  # about 9 KB of CSV: more than the pipe holds
+        EncounterFactory(borough=borough, encounter_ref=f"ENC-{number:03}")
+    stopped = EncounterCsv()
+    chunks = iter(stopped)
+
+    next(chunks), next(chunks)
+    chunks.close()
+
+    assert isinstance(stopped.failure, BrokenPipeError)
+    assert Encounter.objects.count() == 80
+    export = EncounterCsv()
+    assert len(b"".join(export).split(b"\r\n")) == 80 + 2 and export.rows == 80
 
 
 NO_OUTCOME = {

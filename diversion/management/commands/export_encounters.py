@@ -27,13 +27,14 @@ class Command(BaseCommand):
     def handle(self, *args, output: str | None, user: str | None = None, **options) -> None:
         by = command_actor(username=user)
         if not output:
+            self.stdout.ending = ""  # the CSV brings its own line ends; chunks end anywhere
             count = encounters_export(stream=self.stdout)
             self._audit(by, count, "standard output")
             return
         path = Path(output)
         if not path.parent.is_dir():
             raise CommandError(f"There is no folder at {path.parent}")
-        with path.open("w", encoding="utf-8", newline="") as stream:
+        with path.open("wb") as stream:
             count = encounters_export(stream=stream)
         self._audit(by, count, "a file")
         self.stderr.write(f"Exported {count} encounter{'' if count == 1 else 's'} to {path}.")

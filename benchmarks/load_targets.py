@@ -1,0 +1,79 @@
+"""Print the shell variables bench_load.sh needs: a signed-in officer's cookies and pages.
+
+Run under the same settings and DJANGO_SECRET_KEY as the server (a session made under another
+key is refused). It signs the officer in the way the sign-in page does (a new session in the
+session store) and picks, within the officer's boroughs, the person with the most encounters
+and that person's latest encounter. It creates the officer only if there is none (seed_demo
+makes ``officer``), so an existing database gains nothing but a session.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from boroughs.models import OfficerAssignment  # noqa: E402
+from diversion.models import Encounter  # noqa: E402
+
+
+def _officer(username: str):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        sys.exit(f"There is no user {username!r}: run seed_demo first, or pass OFFICER=name.")
+    return user
+
+
+def main() -> None:
+    user = _officer(os.environ.get("OFFICER", "officer"))
+    boroughs = OfficerAssignment.objects.filter(officer=user).values("borough")
+    busiest = (
+        Encounter.objects.filter(borough__in=boroughs)
+        .values("person")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "person")
+        .first()
+    )
+    if busiest is None:
+        sys.exit(f"{user.username} has no encounters in their boroughs: pick another officer.")
+    encounter = (
+        Encounter.objects.filter(person=busiest["person"], borough__in=boroughs)
+        .select_related("person")
+        .order_by("-encounter_date", "-encounter_ref")
+        .first()
+    )
+    client = Client()
+    client.force_login(user)
+    secret = _get_new_csrf_string()
+    person = encounter.person
+    values = {
+        "SESSION_ID": client.cookies["sessionid"].value,
+        # What a browser holds after loading a form: the secret in the cookie, a masked token
+        # of it in the page.
+        "CSRF_COOKIE": secret,
+        "CSRF_TOKEN": _mask_cipher_secret(secret),
+        "ENCOUNTER_PATH": encounter.get_absolute_url(),
+        "PERSON_PATH": f"/people/{person.person_ref}/",
+        "SEARCH_LAST_NAME": person.last_name,
+        "SEARCH_DOB": person.date_of_birth.isoformat(),
+        "PERSON_ENCOUNTERS": busiest["n"],
+    }
+    for name, value in values.items():
+        print(f"{name}={shlex.quote(str(value))}")
+
+
+if __name__ == "__main__":
+    main()
