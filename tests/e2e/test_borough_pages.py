@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from boroughs.models import Borough
 from diversion.models import EligibilityPolicy
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, enrol, make_user
 from tests.e2e.conftest import axe_violations, page_fits_width
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +39,7 @@ def check(page, size: dict) -> None:
 
 @SIZES
 def test_admin_configures_a_borough_and_reads_its_history(page, live_server, sign_in, size):
-    make_user("ada", "admin", is_staff=True, first_name="Ada", last_name="Admin")
+    enrol(make_user("ada", "admin", is_staff=True, first_name="Ada", last_name="Admin"))
     page.set_viewport_size(size)
     sign_in("ada", PASSWORD)
     page.get_by_role("link", name="Boroughs", exact=True).click()
@@ -116,7 +116,7 @@ def test_refused_form_page_is_accessible(page, live_server, officer, size):
 
 def test_admin_forms_touched_have_no_critical_or_serious_findings(page, live_server, sign_in):
     make_user("ada", "admin", is_staff=True)
-    make_user("root", is_staff=True, is_superuser=True)
+    enrol(make_user("root", is_staff=True, is_superuser=True))  # a second factor, as admins
     officer = make_user("olu", "officer")
     borough = Borough.objects.get(gss_code=LEWISHAM)
     policy = EligibilityPolicy.objects.order_by("version").first()
