@@ -115,7 +115,7 @@ def _select_sql() -> tuple[str, list[Any]]:
     params.extend(status_params)
     cells += ["v.version", status]
     return (
-        f"SELECT {', '.join(cells)} FROM {_table(Encounter)} e"
+        f"SELECT {', '.join(cells)} FROM {_table(Encounter)} e"  # nosec B608: table names and fixed SQL; values are parameters
         f" JOIN {_table(Person)} p ON p.id = e.person_id"
         f" JOIN {_table(Borough)} b ON b.id = e.borough_id"
         f" JOIN {_table(EligibilityPolicy)} v ON v.id = e.policy_id"
