@@ -58,7 +58,8 @@ class DecisionForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         if cleaned.get("decision") == self.RETURN and not (cleaned.get("comment") or "").strip():
             self.add_error("comment", "Enter a comment saying why you are returning the report")
         return cleaned

@@ -1,8 +1,8 @@
 """Report figures, computed by the database."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
-def reports_home_context(*, user: AbstractBaseUser) -> dict:
+def reports_home_context(*, user: User) -> dict:
     """Return what analysts' and approvers' home pages show."""
     return {}

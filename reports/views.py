@@ -6,12 +6,13 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import Action
 from audit.services import audit_record
+from config.typing import AuthenticatedHttpRequest
 from reports import renderings
 from reports.forms import BuildReportForm, DecisionForm, ReoffenceUploadForm, default_week
 from reports.import_jobs import MAX_UPLOAD_BYTES, reoffence_import_enqueue
@@ -40,7 +41,7 @@ APPROVE = "boroughs.approve_reports"
 DOWNLOAD = "boroughs.download_data"
 IMPORT = "boroughs.import_reoffences"
 
-STATUS_TAGS = {
+STATUS_TAGS: dict[str, str] = {
     ReportStatus.DRAFT: "govuk-tag--grey",
     ReportStatus.SUBMITTED: "govuk-tag--blue",
     ReportStatus.APPROVED: "govuk-tag--green",
@@ -74,7 +75,7 @@ def _version(week: str, number: int) -> ReportVersion:
     )
 
 
-def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> dict:
+def _list_context(request: AuthenticatedHttpRequest, form: BuildReportForm | None = None) -> dict:
     status = request.GET.get("status", "")
     versions = ReportVersion.objects.defer(*FIGURES).order_by("-week", "-number")
     if status in ReportStatus.values:
@@ -99,14 +100,14 @@ def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def version_list(request: HttpRequest) -> HttpResponse:
+def version_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the report versions, newest week first, with the form that builds one now."""
     return render(request, "reports/version_list.html", _list_context(request))
 
 
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
-def build(request: HttpRequest) -> HttpResponse:
+def build(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Queue a build of a week's report and show its job."""
     form = BuildReportForm(request.POST)
     if not form.is_valid():
@@ -119,7 +120,7 @@ def build(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a build job's progress; the page follows it until the report is ready."""
     job = get_object_or_404(ReportBuildJob.objects.select_related("report"), pk=pk)
     _tagged([job])
@@ -132,28 +133,30 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+def job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where a build job has got to, for the page's progress script."""
     job = get_object_or_404(ReportBuildJob, pk=pk)
     return JsonResponse(
         {
             "status": job.status,
             "label": job.get_status_display(),
-            "report_url": job.report.get_absolute_url() if job.report_id else None,
+            "report_url": job.report.get_absolute_url() if job.report else None,
         }
     )
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def version_detail(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Show a report version: cover, charts and tables, downloads and the approval steps."""
     version = _version(week, number)
     return render(request, "reports/version_detail.html", _detail_context(request, version))
 
 
 def _detail_context(
-    request: HttpRequest, version: ReportVersion, decision_form: DecisionForm | None = None
+    request: AuthenticatedHttpRequest,
+    version: ReportVersion,
+    decision_form: DecisionForm | None = None,
 ) -> dict:
     context = renderings.version_context(version)
     others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk).defer(*FIGURES)
@@ -185,7 +188,7 @@ def _detail_context(
 
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
-def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_submit(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Submit a version for approval."""
     version = _version(week, number)
     try:
@@ -199,7 +202,7 @@ def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse
 
 @require_POST
 @permission_required(APPROVE, raise_exception=True)
-def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_decide(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Approve a submitted version, or return it to the analysts with a comment."""
     version = _version(week, number)
     form = DecisionForm(request.POST)
@@ -224,13 +227,15 @@ def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> HttpResponse:
+def version_download(
+    request: AuthenticatedHttpRequest, week: str, number: int, fmt: str
+) -> HttpResponse:
     """Send one rendering of a version as a file, and record the download."""
     if fmt not in renderings.FORMATS:
         raise Http404("No such format")
     version = _version(week, number)
     content = renderings.render(version, fmt)
-    report_download_record(report=version, user=request.user, what=fmt)
+    report_download_record(report=version, by=request.user, what=fmt)
     audit_record(
         by=request.user,
         action=Action.REPORT_DOWNLOAD,
@@ -245,7 +250,7 @@ def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> 
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def downloads(request: HttpRequest) -> HttpResponse:
+def downloads(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Offer the pseudonymised data and list this person's recent downloads."""
     recent = (
         ReportDownload.objects.filter(user=request.user)
@@ -264,7 +269,7 @@ def downloads(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def encounters_export(request: HttpRequest) -> FileResponse:
+def encounters_export(request: AuthenticatedHttpRequest) -> FileResponse:
     """Stream the pseudonymised encounters CSV, spooled to a temporary file, and record it."""
     from diversion.exports import encounters_export as export
 
@@ -274,7 +279,7 @@ def encounters_export(request: HttpRequest) -> FileResponse:
     text.flush()
     text.detach()
     spool.seek(0)
-    report_download_record(report=None, user=request.user, what="encounters-export")
+    report_download_record(report=None, by=request.user, what="encounters-export")
     audit_record(
         by=request.user, action=Action.ENCOUNTERS_EXPORT, request=request, detail=f"rows: {count}"
     )
@@ -284,7 +289,7 @@ def encounters_export(request: HttpRequest) -> FileResponse:
 
 
 @permission_required(IMPORT, raise_exception=True)
-def reoffences_upload(request: HttpRequest) -> HttpResponse:
+def reoffences_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Take a CSV of reoffence matches and queue its import; list this person's recent uploads."""
     if request.method == "POST":
         form = ReoffenceUploadForm(request.POST, request.FILES)
@@ -304,14 +309,14 @@ def reoffences_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _import_jobs(request: HttpRequest) -> QuerySet[ReoffenceImportJob]:
+def _import_jobs(request: AuthenticatedHttpRequest) -> QuerySet[ReoffenceImportJob]:
     """Return the uploads this person may see: their own, without the files themselves."""
     return ReoffenceImportJob.objects.filter(uploaded_by=request.user).defer("content")
 
 
 @require_GET
 @permission_required(IMPORT, raise_exception=True)
-def reoffence_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def reoffence_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show an upload's import: queued, running, imported with counts, or failed with errors."""
     job = get_object_or_404(_import_jobs(request), pk=pk)
     _tagged([job])
@@ -330,7 +335,7 @@ def reoffence_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(IMPORT, raise_exception=True)
-def reoffence_import_status(request: HttpRequest, pk: int) -> JsonResponse:
+def reoffence_import_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where an upload's import has got to, for the page's progress script."""
     job = get_object_or_404(_import_jobs(request).only("status", "uploaded_by"), pk=pk)
     return JsonResponse({"status": job.status, "label": job.get_status_display()})

@@ -55,7 +55,7 @@ def record(officer, person, borough, **kwargs) -> Encounter:
         "quantity_grams": Decimal("3.5"),
     }
     values.update(kwargs)
-    return services.encounter_record(officer=officer, person=person, borough=borough, **values)
+    return services.encounter_record(by=officer, person=person, borough=borough, **values)
 
 
 def diverted(officer, person, borough, **kwargs) -> Encounter:

@@ -4,6 +4,7 @@ Every run is audited under ``--user`` or, without it, the operating-system accou
 """
 
 from pathlib import Path
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, output: str | None, user: str | None = None, **options) -> None:
         by = command_actor(username=user)
         if not output:
-            count = encounters_export(stream=self.stdout)
+            count = encounters_export(stream=cast(TextIO, self.stdout))  # writes text like one
             self._audit(by, count, "standard output")
             return
         path = Path(output)
