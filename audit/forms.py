@@ -31,7 +31,8 @@ class AuditFilterForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what clean() returns, typed as a dict
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The last date must be on or after the first date")

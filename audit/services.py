@@ -4,12 +4,12 @@ import getpass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 
 from audit.models import Action, AuditEvent
 
-Actor = AbstractBaseUser | AnonymousUser | str | None
+Actor = User | AnonymousUser | str | None
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -29,7 +29,7 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def command_actor(*, username: str | None) -> AbstractBaseUser | str:
+def command_actor(*, username: str | None) -> User | str:
     """Return who runs a command: the ``--user`` given (a user if one has that name), else the
     operating-system account."""
     name = username or getpass.getuser()
@@ -37,7 +37,7 @@ def command_actor(*, username: str | None) -> AbstractBaseUser | str:
     return user if user is not None else f"os:{name}"
 
 
-def _actor(by: Actor) -> tuple[AbstractBaseUser | None, str]:
+def _actor(by: Actor) -> tuple[User | None, str]:
     if isinstance(by, str):
         return None, by[:150]
     if by is None or not by.is_authenticated:

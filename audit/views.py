@@ -3,15 +3,16 @@
 import io
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.exports import audit_export
 from audit.forms import AuditFilterForm
-from audit.models import Action
+from audit.models import Action, AuditEvent
 from audit.selectors import AuditFilter, audit_page
 from audit.services import audit_record
+from config.typing import AuthenticatedHttpRequest
 
 PERMISSION = "audit.view_auditevent"
 
@@ -24,10 +25,11 @@ def _filter_detail(filters: AuditFilter) -> str:
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the audit trail, newest first, filtered and a page at a time."""
     form = AuditFilterForm(request.GET or None)
-    rows, next_before = [], None
+    rows: list[AuditEvent] = []
+    next_before: int | None = None
     if not form.is_bound or form.is_valid():
         filters = form.filters() if form.is_bound else AuditFilter()
         before = request.GET.get("before", "")
@@ -48,7 +50,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Download the filtered audit trail as CSV."""
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():

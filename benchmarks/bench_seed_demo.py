@@ -85,6 +85,24 @@ def _one_run(encounters: int, seed: int) -> dict:
     }  # fmt: skip
 
 
+def _runs(encounters: int, seed: int, count: int) -> list[dict]:
+    """Seed ``count`` times, emptying the demo tables between runs, printing each run."""
+    runs = []
+    for number in range(1, count + 1):
+        if number > 1:
+            _empty_demo_tables()
+        run = _one_run(encounters, seed)
+        runs.append(run)
+        rate = run["made"] / run["seconds"]
+        print(
+            f"run {number}: {run['made']:,} encounters in {run['seconds']:.1f} s = {rate:,.0f}/s "
+            f"({rate / TARGET:.2f}x the {TARGET:,}/s target); seeder CPU {run['cpu']:.1f} s; "
+            f"floor (raw COPY of the same rows) {run['floor']:.1f} s, seed/floor "
+            f"{run['seconds'] / run['floor']:.1f}x; load average {run['load']:.2f}"
+        )
+    return runs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encounters", type=int, default=100000)
@@ -108,19 +126,7 @@ def main() -> int:
         print("This database already holds demo data: use an empty, migrated one.", file=sys.stderr)
         return 2
     print(f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}")
-    runs = []
-    for number in range(1, args.runs + 1):
-        if number > 1:
-            _empty_demo_tables()
-        run = _one_run(args.encounters, args.seed)
-        runs.append(run)
-        rate = run["made"] / run["seconds"]
-        print(
-            f"run {number}: {run['made']:,} encounters in {run['seconds']:.1f} s = {rate:,.0f}/s "
-            f"({rate / TARGET:.2f}x the {TARGET:,}/s target); seeder CPU {run['cpu']:.1f} s; "
-            f"floor (raw COPY of the same rows) {run['floor']:.1f} s, seed/floor "
-            f"{run['seconds'] / run['floor']:.1f}x; load average {run['load']:.2f}"
-        )
+    runs = _runs(args.encounters, args.seed, args.runs)
     median = statistics.median(r["seconds"] for r in runs)
     floor = statistics.median(r["floor"] for r in runs)
     rate = args.encounters / median

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -90,58 +91,57 @@ def _quantity(rng: random.Random, substance: str) -> Decimal:
     return max(Decimal(str(amount)), Decimal("0.1"))
 
 
-def _outcomes(rng: random.Random, day: date, last_day: date) -> dict[str, str]:
-    """Return outcome dates in order, never after ``last_day`` (so never in the future)."""
+def _on(day: date, last_day: date, offset_days: int) -> date | None:
+    when = day + timedelta(days=offset_days)
+    return when if when <= last_day else None
+
+
+def _attended_outcomes(rng: random.Random, day: date, last_day: date) -> dict[str, str]:
+    """Return the dates of someone who attends: then completes, is withdrawn, or neither."""
     dates: dict[str, str] = {}
-
-    def on(offset_days: int) -> date | None:
-        when = day + timedelta(days=offset_days)
-        return when if when <= last_day else None
-
-    roll = rng.random()
-    if roll < 0.7:
-        attended = on(rng.randint(2, 21))
-        if attended is None:
-            return dates
-        dates["attended_on"] = attended.isoformat()
-        if rng.random() < 0.75:
-            completed = on((attended - day).days + rng.randint(7, 28))
-            if completed is not None:
-                dates["completed_on"] = completed.isoformat()
-        elif rng.random() < 0.3:
-            withdrawn = on((attended - day).days + rng.randint(1, 14))
-            if withdrawn is not None:
-                dates["withdrawn_on"] = withdrawn.isoformat()
-    elif roll < 0.85:
-        missed = on(rng.randint(5, 21))
-        if missed is not None:
-            dates["did_not_attend_on"] = missed.isoformat()
-    elif roll < 0.9:
-        withdrawn = on(rng.randint(1, 10))
+    attended = _on(day, last_day, rng.randint(2, 21))
+    if attended is None:
+        return dates
+    dates["attended_on"] = attended.isoformat()
+    if rng.random() < 0.75:
+        completed = _on(day, last_day, (attended - day).days + rng.randint(7, 28))
+        if completed is not None:
+            dates["completed_on"] = completed.isoformat()
+    elif rng.random() < 0.3:
+        withdrawn = _on(day, last_day, (attended - day).days + rng.randint(1, 14))
         if withdrawn is not None:
             dates["withdrawn_on"] = withdrawn.isoformat()
     return dates
 
 
-def generate(*, rows: int, seed: int, today: date | None = None) -> list[dict[str, str]]:
-    """Return ``rows`` valid rows, sorted by (encounter_date, encounter_ref)."""
-    rng = random.Random(seed)
-    # Yesterday at the latest, so no date is in the future whatever the time zone.
-    last_day = (today or date.today()) - timedelta(days=1)
-    first_day = date(2024, 7, 1)
+def _outcomes(rng: random.Random, day: date, last_day: date) -> dict[str, str]:
+    """Return outcome dates in order, never after ``last_day`` (so never in the future)."""
+    roll = rng.random()
+    if roll < 0.7:
+        return _attended_outcomes(rng, day, last_day)
+    dates: dict[str, str] = {}
+    if roll < 0.85:
+        missed = _on(day, last_day, rng.randint(5, 21))
+        if missed is not None:
+            dates["did_not_attend_on"] = missed.isoformat()
+    elif roll < 0.9:
+        withdrawn = _on(day, last_day, rng.randint(1, 10))
+        if withdrawn is not None:
+            dates["withdrawn_on"] = withdrawn.isoformat()
+    return dates
+
+
+def _drafts(
+    rng: random.Random,
+    *,
+    seed: int,
+    rows: int,
+    people: list[_Person],
+    first_day: date,
+    last_day: date,
+) -> list[dict[str, Any]]:
+    """Draw each encounter's person, borough, date, substance, quantity and exclusions."""
     span = (last_day - first_day).days
-    people = [
-        _Person(
-            ref=f"PER-{seed}-{i:07d}",
-            first_name=rng.choice(FIRST_NAMES),
-            last_name=rng.choice(LAST_NAMES),
-            # Born so as to be about 16 to 27 at some point in the encounter period.
-            date_of_birth=date(2025, 6, 1) - timedelta(days=rng.randint(15 * 365, 27 * 365)),
-            gender=_pick(rng, GENDERS),
-            ethnicity=_pick(rng, ETHNICITIES),
-        )
-        for i in range(max(1, int(rows * 0.7)))
-    ]
     codes = list(BOROUGHS)
     weights = [BOROUGHS[c][2] for c in codes]
     drafts = []
@@ -172,6 +172,30 @@ def generate(*, rows: int, seed: int, today: date | None = None) -> list[dict[st
                 "exclusions": exclusions,
             }
         )
+    return drafts
+
+
+def generate(*, rows: int, seed: int, today: date | None = None) -> list[dict[str, str]]:
+    """Return ``rows`` valid rows, sorted by (encounter_date, encounter_ref)."""
+    rng = random.Random(seed)
+    # Yesterday at the latest, so no date is in the future whatever the time zone.
+    last_day = (today or date.today()) - timedelta(days=1)
+    first_day = date(2024, 7, 1)
+    people = [
+        _Person(
+            ref=f"PER-{seed}-{i:07d}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            # Born so as to be about 16 to 27 at some point in the encounter period.
+            date_of_birth=date(2025, 6, 1) - timedelta(days=rng.randint(15 * 365, 27 * 365)),
+            gender=_pick(rng, GENDERS),
+            ethnicity=_pick(rng, ETHNICITIES),
+        )
+        for i in range(max(1, int(rows * 0.7)))
+    ]
+    drafts = _drafts(
+        rng, seed=seed, rows=rows, people=people, first_day=first_day, last_day=last_day
+    )
     drafts.sort(key=lambda d: (d["encounter_date"], d["encounter_ref"]))
 
     diverted_on: dict[str, list[date]] = defaultdict(list)

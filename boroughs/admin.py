@@ -1,6 +1,6 @@
 """Admin for boroughs and officer assignments; every change is kept in history."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.history import audit_as
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.roles import Role
 from boroughs.services import REASON_MAX_LENGTH, borough_configuration_errors, borough_configure
@@ -32,7 +33,8 @@ class BoroughAdminForm(forms.ModelForm):
         fields = ("role", "pilot_start", "pilot_end")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         if "role" not in cleaned:
             return cleaned  # the role field has already said what is wrong
         errors = borough_configuration_errors(
@@ -73,7 +75,7 @@ class BoroughAdmin(SimpleHistoryAdmin):
             role=obj.role,
             pilot_start=obj.pilot_start,
             pilot_end=obj.pilot_end,
-            changed_by=request.user,
+            by=cast(User, request.user),  # the admin site lets only signed-in staff in
             change_reason=form.cleaned_data["change_reason"],
         )
 
@@ -192,11 +194,11 @@ class ServiceUserAdmin(SimpleHistoryAdmin, UserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         # Read by django-simple-history for the user's record and its group changes.
-        obj._change_reason = form.cleaned_data["change_reason"]
+        audit_as(obj, reason=form.cleaned_data["change_reason"])
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         # Borough assignments made on this page share the reason, in their own history.
         for inline in formset.forms:
-            inline.instance._change_reason = form.cleaned_data["change_reason"]
+            audit_as(inline.instance, reason=form.cleaned_data["change_reason"])
         super().save_formset(request, form, formset, change)

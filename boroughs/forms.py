@@ -80,7 +80,8 @@ class BoroughChangeForm(ErrorSummaryMixin, forms.Form):
 
     def clean(self) -> dict:
         """List the service's objections with any others, so every problem shows at once."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         if "role" in cleaned and not (self.has_error("pilot_start") or self.has_error("pilot_end")):
             errors = borough_configuration_errors(
                 role=cleaned["role"],

@@ -1,9 +1,9 @@
 """Reads about boroughs and the people who work in them."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils.dateformat import format as format_date
 
@@ -11,7 +11,7 @@ from boroughs.models import Borough
 from boroughs.roles import Role
 
 
-def roles_for(*, user: AbstractBaseUser) -> frozenset[str]:
+def roles_for(*, user: User | AnonymousUser) -> frozenset[str]:
     """Return the role names a user holds (superusers are admins)."""
     if not user.is_authenticated:
         return frozenset()
@@ -21,11 +21,11 @@ def roles_for(*, user: AbstractBaseUser) -> frozenset[str]:
         if user.is_superuser:
             names.add(Role.ADMIN)
         cached = frozenset(names)
-        user._role_names = cached
+        setattr(user, "_role_names", cached)  # noqa: B010 - a per-request cache, not a field
     return cached
 
 
-def boroughs_for_officer(*, user: AbstractBaseUser) -> QuerySet[Borough]:
+def boroughs_for_officer(*, user: User) -> QuerySet[Borough]:
     """Return the boroughs an officer is assigned to."""
     return Borough.objects.filter(assignments__officer=user).order_by("name")
 
@@ -76,8 +76,8 @@ class BoroughChange:
 def _shown(field: str, value: object) -> str:
     """Write a setting the way the pages show it."""
     if field == "role":
-        return str(Borough.Role(value).label)
-    return format_date(value, "j F Y") if value else "Not set"
+        return str(Borough.Role(str(value)).label)
+    return format_date(value, "j F Y") if isinstance(value, date) else "Not set"
 
 
 def _change(record, previous) -> BoroughChange:

@@ -2,10 +2,11 @@
 
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.history import audit_as
 from boroughs.models import Borough
 
 # The history table keeps a reason of at most this many characters.
@@ -48,7 +49,7 @@ def borough_configure(
     role: str,
     pilot_start: date | None = None,
     pilot_end: date | None = None,
-    changed_by: AbstractBaseUser | None = None,
+    by: User | None = None,
     change_reason: str = "",
 ) -> Borough:
     """Set a borough's role and pilot dates to exactly the values given.
@@ -76,15 +77,13 @@ def borough_configure(
     borough.pilot_start = pilot_start
     borough.pilot_end = pilot_end
     borough.full_clean()
-    borough._change_reason = reason or None
-    if changed_by is not None:
-        borough._history_user = changed_by
+    audit_as(borough, by=by, reason=reason or None)
     with transaction.atomic():
         borough.save()
     return borough
 
 
-def officer_assign(*, officer: AbstractBaseUser, borough: Borough) -> None:
+def officer_assign(*, officer: User, borough: Borough) -> None:
     """Let an officer work in a borough (idempotent)."""
     from boroughs.models import OfficerAssignment
 

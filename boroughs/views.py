@@ -9,13 +9,14 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from boroughs import selectors, services
 from boroughs.forms import BoroughChangeForm
 from boroughs.models import Borough
+from config.typing import AuthenticatedHttpRequest
 from diversion.forms import add_service_errors
 
 VIEW_PERMISSION = "boroughs.view_borough"
@@ -28,7 +29,7 @@ def requires(permission: str) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.has_perm(permission):
                 raise PermissionDenied("Only admins can configure boroughs")
             return view(request, *args, **kwargs)
@@ -46,7 +47,7 @@ def _borough(gss_code: str) -> Borough:
 
 
 @requires(VIEW_PERMISSION)
-def borough_list(request: HttpRequest) -> HttpResponse:
+def borough_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List every borough with its role and pilot dates."""
     return render(request, "boroughs/borough_list.html", {"boroughs": selectors.boroughs_all()})
 
@@ -61,7 +62,7 @@ def _initial(borough: Borough) -> dict:
 
 @requires(CHANGE_PERMISSION)
 @require_http_methods(["GET", "POST"])
-def borough_change(request: HttpRequest, gss_code: str) -> HttpResponse:
+def borough_change(request: AuthenticatedHttpRequest, gss_code: str) -> HttpResponse:
     """Change a borough's role and pilot dates, with a reason kept in its history."""
     borough = _borough(gss_code)
     if request.method != "POST":
@@ -71,7 +72,7 @@ def borough_change(request: HttpRequest, gss_code: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             services.borough_configure(
-                gss_code=borough.gss_code, changed_by=request.user, **form.cleaned_data
+                gss_code=borough.gss_code, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error, SERVICE_FIELDS)
@@ -82,7 +83,7 @@ def borough_change(request: HttpRequest, gss_code: str) -> HttpResponse:
 
 
 @requires(VIEW_PERMISSION)
-def borough_history(request: HttpRequest, gss_code: str) -> HttpResponse:
+def borough_history(request: AuthenticatedHttpRequest, gss_code: str) -> HttpResponse:
     """Show who changed the borough's settings, when, what changed and why."""
     borough = _borough(gss_code)
     context = {"borough": borough, "changes": selectors.borough_history(borough=borough)}

@@ -1,6 +1,7 @@
 """The Celery application, configured from Django settings (the cookiecutter-django way)."""
 
 import os
+from typing import Any
 
 from celery import Celery
 from django.db import OperationalError
@@ -16,7 +17,7 @@ app.autodiscover_tasks()
 # (a restart, a dropped connection), never on a bug; acknowledge only once done, and give the
 # task back to the queue if the process running it is killed.
 RETRY_ON = (OperationalError, ConnectionError)
-RETRYING_TASK = {
+RETRYING_TASK: dict[str, Any] = {
     "autoretry_for": RETRY_ON,
     "retry_backoff": True,
     "retry_backoff_max": 600,

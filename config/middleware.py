@@ -8,11 +8,13 @@
 
 import time
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -105,5 +107,7 @@ class SecondFactorMiddleware:
             return None
         if not second_factor_missing(request=request):
             return None
-        name = "two_factor_verify" if has_authenticator(user=request.user) else "two_factor_setup"
+        # A second factor is missing only for someone signed in (never AnonymousUser).
+        user = cast(User, request.user)
+        name = "two_factor_verify" if has_authenticator(user=user) else "two_factor_setup"
         return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")

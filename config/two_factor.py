@@ -11,7 +11,7 @@ from math import ceil
 
 import django_otp
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -41,7 +41,7 @@ class Enrolment:
     url: str
 
 
-def needs_second_factor(*, user: AbstractBaseUser) -> bool:
+def needs_second_factor(*, user: User | AnonymousUser) -> bool:
     """Return whether this person must pass a second factor to use the service."""
     if not user.is_authenticated:
         return False
@@ -51,10 +51,11 @@ def needs_second_factor(*, user: AbstractBaseUser) -> bool:
 def second_factor_missing(*, request: HttpRequest) -> bool:
     """Return whether the signed-in person needs a second factor and has not passed it yet."""
     user = request.user
-    return needs_second_factor(user=user) and not user.is_verified()
+    # django-otp's OTPMiddleware adds is_verified() to every request's user.
+    return needs_second_factor(user=user) and not user.is_verified()  # type: ignore[union-attr]
 
 
-def has_authenticator(*, user: AbstractBaseUser) -> bool:
+def has_authenticator(*, user: User) -> bool:
     """Return whether the person has confirmed an authenticator app."""
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
@@ -65,7 +66,7 @@ def _enrolment(device: TOTPDevice) -> Enrolment:
 
 
 @transaction.atomic
-def authenticator_enrolment_start(*, user: AbstractBaseUser) -> Enrolment:
+def authenticator_enrolment_start(*, user: User) -> Enrolment:
     """Return the person's unconfirmed authenticator, making one if they have none."""
     device = TOTPDevice.objects.devices_for_user(user, confirmed=False).first()
     if device is None:
@@ -97,7 +98,7 @@ def _refusal(device: Device | None, code: str, wrong: str) -> str | None:
     return None if device.verify_token(code) else wrong
 
 
-def _recovery_codes_issue(*, user: AbstractBaseUser) -> list[str]:
+def _recovery_codes_issue(*, user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     recovery = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
@@ -105,9 +106,7 @@ def _recovery_codes_issue(*, user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-def authenticator_enrolment_confirm(
-    *, user: AbstractBaseUser, code: str
-) -> tuple[TOTPDevice, list[str]]:
+def authenticator_enrolment_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]:
     """Confirm the authenticator with its first code, and issue fresh recovery codes.
 
     The recovery codes are returned once, to be shown once; only they can be used again.
@@ -128,11 +127,11 @@ def _normalised(code: str) -> str:
     return "".join(code.split()).lower()
 
 
-def second_factor_check(*, user: AbstractBaseUser, code: str) -> Device:
+def second_factor_check(*, user: User, code: str) -> Device:
     """Return the device that accepts the code: an app code, or a recovery code (used up)."""
     code = _normalised(code)
     model = TOTPDevice if code.isdigit() else StaticDevice
-    refusal = CODE_WRONG
+    refusal: str | None = CODE_WRONG
     with transaction.atomic():
         for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
             refusal = _refusal(device, code, CODE_WRONG)
@@ -141,7 +140,7 @@ def second_factor_check(*, user: AbstractBaseUser, code: str) -> Device:
     raise TwoFactorError(refusal)
 
 
-def recovery_codes_left(*, user: AbstractBaseUser) -> int:
+def recovery_codes_left(*, user: User) -> int:
     """Return how many unused recovery codes the person has."""
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 

@@ -6,7 +6,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,9 +24,10 @@ from config.two_factor import (
     second_factor_check,
     second_factor_passed,
 )
+from config.typing import AuthenticatedHttpRequest
 
 
-def _next(request: HttpRequest) -> str:
+def _next(request: AuthenticatedHttpRequest) -> str:
     """Return where to go afterwards: the page asked for, if it is on this site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -36,7 +37,7 @@ def _next(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _go(name: str, request: HttpRequest) -> HttpResponse:
+def _go(name: str, request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(f"{reverse(name)}?{urlencode({'next': _next(request)})}")
 
 
@@ -47,7 +48,7 @@ def _qr_svg(url: str) -> SafeString:
 
 
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the QR code and secret for a new authenticator, and confirm it with a code."""
     if has_authenticator(user=request.user):
         return _go("two_factor_verify", request)
@@ -62,9 +63,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(error))
         else:
             second_factor_passed(request=request, device=device)
-            context = {"codes": codes, "next": _next(request)}
-            return render(request, "registration/recovery_codes.html", context)
-    context = {
+            shown = {"codes": codes, "next": _next(request)}
+            return render(request, "registration/recovery_codes.html", shown)
+    context: dict[str, object] = {
         "form": form,
         "qr_svg": _qr_svg(enrolment.url),
         "secret": enrolment.secret,
@@ -78,7 +79,7 @@ def _status(form: SecondFactorForm) -> int:
 
 
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Ask for a code from the authenticator app, or a recovery code."""
     if not has_authenticator(user=request.user):
         return _go("two_factor_setup", request)

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from boroughs.roles import Role
 from boroughs.selectors import boroughs_for_officer, boroughs_taking_part, roles_for
+from config.typing import AuthenticatedHttpRequest
 from diversion.selectors import officer_home_context
 from reports.selectors import reports_home_context
 
@@ -32,7 +33,7 @@ FALLBACK_500 = (
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show each of the signed-in person's roles with the tasks it allows."""
     roles = roles_for(user=request.user)
     context: dict = {"roles": roles}

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.history import audit_as
 from audit.models import Action
 from audit.services import audit_record
 from diversion.models import (
@@ -230,7 +231,7 @@ class CorrectionAdmin(SimpleHistoryAdmin):
         return fields
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        obj._change_reason = form.cleaned_data.get("change_reason", "")
+        audit_as(obj, reason=form.cleaned_data.get("change_reason", ""))
         super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -378,7 +379,8 @@ class ReferralForm(CorrectionForm):
     """Outcome dates are checked by the same rules as the officer's form (SPEC §4)."""
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         encounter = self.instance.encounter
         errors = outcome_date_errors(
             encounter_date=encounter.encounter_date,

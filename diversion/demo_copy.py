@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, models
 
 from diversion.choices import EncounterSource, ReoffenceSource
 from diversion.models import (
@@ -89,13 +89,13 @@ class Ids:
         tables = ", ".join(model._meta.db_table for model in MODELS)
         # No other writer may take ids from these sequences until the seed commits.
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-        self.next: dict[type, int] = {}
+        self.next: dict[type[models.Model], int] = {}
         for model in MODELS:
             sequence = "pg_get_serial_sequence(%s, 'id')"
             cursor.execute(f"SELECT nextval({sequence})", [model._meta.db_table])
             self.next[model] = cursor.fetchone()[0]
 
-    def take(self, model: type, count: int) -> int:
+    def take(self, model: type[models.Model], count: int) -> int:
         """Return the first of ``count`` consecutive ids for ``model``."""
         first = self.next[model]
         self.next[model] = first + count

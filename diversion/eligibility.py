@@ -216,7 +216,7 @@ def describe_reason(
         names = " or ".join(substance_label(s) for s in policy.quantity_limits)
         return f"The substance is not {names}" if names else "No substance is eligible"
     if code == Reason.QUANTITY_OVER_LIMIT:
-        if substance in policy.quantity_limits:
+        if substance is not None and substance in policy.quantity_limits:
             limit = grams(policy.quantity_limits[substance])
             return f"The amount is over the {limit} g limit for {substance_label(substance)}"
         limits = ", ".join(

@@ -229,7 +229,7 @@ def encounters_export(*, stream: TextIO | BinaryIO, portable: bool = False) -> i
             stream.write(decode(chunk))
     else:
         for chunk in export:
-            stream.write(chunk)
+            stream.write(chunk)  # type: ignore[arg-type]  # a binary stream: bytes as they come
     return export.rows
 
 

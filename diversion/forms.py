@@ -7,6 +7,7 @@ their ValidationErrors are put back onto the form with `add_service_errors`.
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.fields import DateInputField
@@ -69,9 +70,9 @@ class GramsField(forms.CharField):
         super().__init__(**kwargs)
         self.noun = noun
 
-    def to_python(self, value) -> Decimal | None:
+    def to_python(self, value) -> Decimal | None:  # type: ignore[override]  # text in, grams out
         text = super().to_python(value)
-        if text in self.empty_values:
+        if text is None or text in self.empty_values:
             return None
         return parse_grams(text, noun=self.noun)
 
@@ -108,7 +109,14 @@ def add_service_errors(form: forms.Form, error: ValidationError, fields: dict[st
             form.add_error(None, message)
 
 
-class ErrorSummaryMixin:
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into a form; say so to the type checker alone.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class ErrorSummaryMixin(_FormBase):
     """Give the error summary a link for each error that lands on a real input.
 
     The package's summary links radios and checkboxes to an id no input has; the
@@ -120,7 +128,7 @@ class ErrorSummaryMixin:
         if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
             return f"id_{bound.html_name}_1"
         if isinstance(widget, forms.MultiWidget):
-            for index, part in enumerate(bound.field.fields):
+            for index, part in enumerate(cast(forms.MultiValueField, bound.field).fields):
                 if message in getattr(part.widget, "errors", []):
                     return f"{bound.auto_id}_{index}"
             return f"{bound.auto_id}_0"
@@ -133,7 +141,7 @@ class ErrorSummaryMixin:
         the date would say "must be a real date" three times (issue 11).
         """
         super().full_clean()
-        for errors in (self._errors or {}).values():
+        for errors in self.errors.values():  # full_clean() has just filled them
             kept, seen = [], set()
             for error in errors.as_data():
                 text = " ".join(error.messages)
@@ -223,7 +231,7 @@ class PersonChooseForm(ErrorSummaryMixin, forms.Form):
         if choices:
             choices[-1].divider = "or"
         choices.append(Choice(NEW_PERSON, "None of these: add a new person"))
-        self.fields["person"].choices = choices
+        cast(forms.ChoiceField, self.fields["person"]).choices = choices
         self.helper = _helper(Field.radios("person", legend_size=Size.MEDIUM), submit="Continue")
 
 
@@ -358,7 +366,10 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
         self._set_boroughs(boroughs)
         if self.single_borough is not None:
             borough_field = Field("borough")
-        self.fields["exclusions"].choices = [(f.code, f.label) for f in factors]
+        self._factor_codes = [f.code for f in factors]
+        cast(forms.ChoiceField, self.fields["exclusions"]).choices = [
+            (f.code, f.label) for f in factors
+        ]
         now = timezone.localtime()
         self.fields["encounter_date"].initial = now.date()
         self.fields["encounter_time"].initial = f"{now:%H:%M}"
@@ -387,7 +398,7 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
         An officer with a single borough has nothing to choose: it is sent as a hidden input
         and the page names it (``single_borough``).
         """
-        field = self.fields["borough"]
+        field = cast(forms.ModelChoiceField, self.fields["borough"])
         field.queryset = boroughs
         listed = list(boroughs)
         self.single_borough = listed[0] if len(listed) == 1 else None
@@ -410,10 +421,11 @@ class EncounterForm(ErrorSummaryMixin, forms.Form):
     def clean_exclusions(self) -> list[str]:
         """Keep the factors in the form's order, whatever order the browser sends them in."""
         chosen = set(self.cleaned_data["exclusions"])
-        return [code for code, _label in self.fields["exclusions"].choices if code in chosen]
+        return [code for code in self._factor_codes if code in chosen]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         day, at = cleaned.get("encounter_date"), cleaned.get("encounter_time")
         if day and at:
             occurred_at = timezone.make_aware(datetime.combine(day, at))
@@ -462,7 +474,7 @@ class ReferralArrangeForm(ErrorSummaryMixin, forms.Form):
     def __init__(self, *args, providers: QuerySet[Provider], **kwargs) -> None:
         kwargs.setdefault("prefix", "referral")
         super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = providers
+        cast(forms.ModelChoiceField, self.fields["provider"]).queryset = providers
         self.fields["appointment_on"].help_text = "For example, 27 3 2026"
         self.helper = _helper(
             Field.radios("provider", legend_size=Size.SMALL, small=True),
@@ -570,7 +582,8 @@ class EncounterSearchForm(ErrorSummaryMixin, forms.Form):
         )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         if self.errors or cleaned.get("encounter_ref", "").strip():
             return cleaned
         last_name, date_of_birth = (
@@ -612,11 +625,11 @@ class ReferralQueueForm(forms.Form):
 
     def __init__(self, *args, boroughs: QuerySet[Borough], due_choices: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["borough"]
+        field = cast(forms.ModelChoiceField, self.fields["borough"])
         field.queryset = boroughs
         # One query for the list, rather than a count and a query each time it is drawn.
         field.choices = [("", field.empty_label)] + [(b.pk, b.name) for b in boroughs]
-        self.fields["due"].choices = [("", "Anything due"), *due_choices]
+        cast(forms.ChoiceField, self.fields["due"]).choices = [("", "Anything due"), *due_choices]
 
     def filters(self) -> dict:
         """Return the chosen filters for the selectors, or none when something is wrong."""

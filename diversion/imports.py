@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TextIO
+from typing import NamedTuple, TextIO, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -113,6 +113,7 @@ MAX_LENGTHS: dict[str, int] = {
 }
 REFERENCE_COLUMNS: tuple[str, ...] = ("encounter_ref", "person_ref")
 BATCH_SIZE = 1000
+_T = TypeVar("_T")
 # Sets of the fixed vocabularies, made once (TextChoices.values builds a new list each time).
 GENDERS = frozenset(Gender.values)
 ETHNICITIES = frozenset(Ethnicity.values)
@@ -480,7 +481,7 @@ def _record_values(record: Record, names: list[str], errors: _Errors) -> dict[st
 
 
 def _not_offered_because(row: _Row, assessment: eligibility.Assessment) -> str:
-    borough = row.borough
+    borough = _checked(row.borough)
     if assessment.reasons:
         return f"the encounter was not eligible ({', '.join(assessment.reasons)})"
     if borough.role == Borough.Role.COMPARISON:
@@ -512,49 +513,63 @@ def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
         stored = _stored_encounters(list({r.encounter_ref for r in rows if r.encounter_ref}))
         people = _stored_people(list({r.person_ref for r in rows if r.person_ref}))
 
-        first_line: dict[str, int] = {}
-        first_person: dict[str, _Row] = {}
-        new_rows: list[_Row] = []
-        unchanged = 0
-        for row in rows:
-            ref = row.encounter_ref
-            if ref and ref in first_line:
-                errors.add(
-                    row.line,
-                    "encounter_ref",
-                    f"Encounter reference {ref!r} is also used on line {first_line[ref]}",
-                )
-                continue
-            if ref:
-                first_line[ref] = row.line
-            if ref in stored:
-                if row.has_errors:
-                    continue
-                differs = [
-                    column
-                    for column, mine, theirs in zip(
-                        COLUMNS, row.comparable(), stored[ref], strict=True
-                    )
-                    if mine != theirs
-                ]
-                if differs:
-                    errors.add(
-                        row.line,
-                        "encounter_ref",
-                        f"Encounter {ref!r} is already recorded with different data "
-                        f"(in {', '.join(differs)}); an import cannot change it",
-                    )
-                else:
-                    unchanged += 1
-                continue
-            _check_business_rules(row, lookups, today, errors)
-            _check_person(row, people, first_person, errors)
-            new_rows.append(row)
+        new_rows, unchanged = _new_rows(rows, stored, people, lookups, today, errors)
 
         judged = _judge(new_rows, people, lookups, today, errors)
         if errors:
             raise ImportFailed(errors.messages())
         return _store(judged=judged, people=people, unchanged=unchanged, source_name=source_name)
+
+
+def _new_rows(
+    rows: list[_Row],
+    stored: dict[str, tuple],
+    people: dict[str, Person],
+    lookups: _Lookups,
+    today: date,
+    errors: _Errors,
+) -> tuple[list[_Row], int]:
+    """Return the rows to judge and how many are already stored unchanged, noting errors."""
+    first_line: dict[str, int] = {}
+    first_person: dict[str, _Row] = {}
+    new_rows: list[_Row] = []
+    unchanged = 0
+    for row in rows:
+        ref = row.encounter_ref
+        if ref and ref in first_line:
+            errors.add(
+                row.line,
+                "encounter_ref",
+                f"Encounter reference {ref!r} is also used on line {first_line[ref]}",
+            )
+            continue
+        if ref:
+            first_line[ref] = row.line
+        if ref in stored:
+            if not row.has_errors and _same_as_stored(row, stored[ref], errors):
+                unchanged += 1
+            continue
+        _check_business_rules(row, lookups, today, errors)
+        _check_person(row, people, first_person, errors)
+        new_rows.append(row)
+    return new_rows, unchanged
+
+
+def _same_as_stored(row: _Row, theirs: tuple, errors: _Errors) -> bool:
+    """Say whether a row repeats its stored encounter exactly; a row that differs is an error."""
+    differs = [
+        column
+        for column, mine, stored in zip(COLUMNS, row.comparable(), theirs, strict=True)
+        if mine != stored
+    ]
+    if differs:
+        errors.add(
+            row.line,
+            "encounter_ref",
+            f"Encounter {row.encounter_ref!r} is already recorded with different data "
+            f"(in {', '.join(differs)}); an import cannot change it",
+        )
+    return not differs
 
 
 def _check_business_rules(row: _Row, lookups: _Lookups, today: date, errors: _Errors) -> None:
@@ -642,13 +657,14 @@ def _judge(
         (r for r in rows if not r.has_errors), key=lambda r: (r.encounter_date, r.encounter_ref)
     )
     for row in good:
-        policy, rule = lookups.policies.in_force(row.encounter_date)
+        encounter_date = _checked(row.encounter_date)
+        policy, rule = lookups.policies.in_force(encounter_date)
         facts = encounter_facts(
-            person=row,
-            borough=row.borough,
-            encounter_date=row.encounter_date,
+            person=_Born(_checked(row.date_of_birth)),
+            borough=_checked(row.borough),
+            encounter_date=encounter_date,
             substance=row.substance,
-            quantity_grams=row.quantity,
+            quantity_grams=_checked(row.quantity),
             exclusions=row.exclusions,
             diversion_dates=diverted_on[row.person_ref],
             accepted=row.accepted,
@@ -659,7 +675,7 @@ def _judge(
             errors.add(row.line, column, message)
         if assessment.decision == eligibility.Decision.DIVERTED:
             # Counts against the person's later rows even if its outcome dates are wrong.
-            diverted_on[row.person_ref].append(row.encounter_date)
+            diverted_on[row.person_ref].append(encounter_date)
         if not problems:
             judged.append(_Judged(row=row, assessment=assessment, policy_id=policy.pk))
     return judged
@@ -703,18 +719,27 @@ def _answer_problems(
                 )
         return problems
     outcome_errors = outcome_date_errors(
-        encounter_date=row.encounter_date, today=today, **row.outcomes
+        encounter_date=_checked(row.encounter_date), today=today, **row.outcomes
     )
     problems.extend(outcome_errors.items())
     return problems
 
 
-def _store(
-    *, judged: list[_Judged], people: dict[str, Person], unchanged: int, source_name: str
-) -> ImportResult:
-    """Store the judged rows in bulk, each model with its history."""
-    reason = f"import_encounters {source_name}"[:100]
-    now = timezone.now()
+def _checked(value: _T | None) -> _T:
+    """Return a value every good row has; only rows without errors are judged and stored."""
+    if value is None:
+        raise ValueError("A row with errors reached a step meant for good rows")
+    return value
+
+
+class _Born(NamedTuple):
+    """The person facts the rule reads from an import row (its date of birth, once checked)."""
+
+    date_of_birth: date
+
+
+def _new_people(judged: list[_Judged], people: dict[str, Person]) -> dict[str, Person]:
+    """Return the people to create, by reference: the first row that names each one."""
     new_people: dict[str, Person] = {}
     for item in judged:
         row = item.row
@@ -724,38 +749,38 @@ def _store(
                 pseudonym=new_pseudonym(),
                 first_name=row.first_name,
                 last_name=row.last_name,
-                date_of_birth=row.date_of_birth,
+                date_of_birth=_checked(row.date_of_birth),
                 gender=row.gender,
                 ethnicity=row.ethnicity,
             )
-    created = bulk_create_with_history(
-        list(new_people.values()), Person, batch_size=BATCH_SIZE, default_change_reason=reason
-    )
-    by_ref = {**people, **{p.person_ref: p for p in created}}
+    return new_people
 
-    encounters = [
-        Encounter(
-            encounter_ref=item.row.encounter_ref,
-            person=by_ref[item.row.person_ref],
-            borough=item.row.borough,
-            encounter_date=item.row.encounter_date,
-            occurred_at=None,
-            substance=item.row.substance,
-            quantity_grams=item.row.quantity,
-            decision=item.assessment.decision.value,
-            accepted=item.row.accepted if item.assessment.offered else None,
-            age_at_encounter=item.assessment.age,
-            policy_id=item.policy_id,
-            officer=None,
-            source=EncounterSource.IMPORT,
-            decided_at=now,
-            answered_at=now if item.assessment.offered else None,
-        )
-        for item in judged
-    ]
-    encounters = bulk_create_with_history(
-        encounters, Encounter, batch_size=BATCH_SIZE, default_change_reason=reason
+
+def _encounter(item: _Judged, person: Person, now: datetime) -> Encounter:
+    """Build the encounter a judged row records, its decision already made."""
+    return Encounter(
+        encounter_ref=item.row.encounter_ref,
+        person=person,
+        borough=item.row.borough,
+        encounter_date=_checked(item.row.encounter_date),
+        occurred_at=None,
+        substance=item.row.substance,
+        quantity_grams=_checked(item.row.quantity),
+        decision=item.assessment.decision.value,
+        accepted=item.row.accepted if item.assessment.offered else None,
+        age_at_encounter=item.assessment.age,
+        policy_id=item.policy_id,
+        officer=None,
+        source=EncounterSource.IMPORT,
+        decided_at=now,
+        answered_at=now if item.assessment.offered else None,
     )
+
+
+def _store_details(
+    judged: list[_Judged], encounters: list[Encounter], reason: str
+) -> dict[str, int]:
+    """Store each encounter's reasons, exclusions and referral; return decisions counted."""
     factor_ids = dict(ExclusionFactor.objects.values_list("code", "pk"))
     reasons: list[EncounterReason] = []
     links: list[EncounterExclusion] = []
@@ -774,9 +799,29 @@ def _store(
     bulk_create_with_history(
         referrals, Referral, batch_size=BATCH_SIZE, default_change_reason=reason
     )
+    return dict(decisions)
+
+
+def _store(
+    *, judged: list[_Judged], people: dict[str, Person], unchanged: int, source_name: str
+) -> ImportResult:
+    """Store the judged rows in bulk, each model with its history."""
+    reason = f"import_encounters {source_name}"[:100]
+    now = timezone.now()
+    new_people = _new_people(judged, people)
+    created = bulk_create_with_history(
+        list(new_people.values()), Person, batch_size=BATCH_SIZE, default_change_reason=reason
+    )
+    by_ref = {**people, **{p.person_ref: p for p in created}}
+    encounters = bulk_create_with_history(
+        [_encounter(item, by_ref[item.row.person_ref], now) for item in judged],
+        Encounter,
+        batch_size=BATCH_SIZE,
+        default_change_reason=reason,
+    )
     return ImportResult(
         imported=len(encounters),
         unchanged=unchanged,
         people_created=len(created),
-        decisions=dict(decisions),
+        decisions=_store_details(judged, encounters, reason),
     )

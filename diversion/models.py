@@ -196,8 +196,10 @@ class Encounter(models.Model):
         blank=True,
         help_text="What the person would have received without the pilot",
     )
-    exclusions = models.ManyToManyField(
-        ExclusionFactor, through="EncounterExclusion", related_name="encounters", blank=True
+    exclusions: "models.ManyToManyField[ExclusionFactor, EncounterExclusion]" = (
+        models.ManyToManyField(
+            ExclusionFactor, through="EncounterExclusion", related_name="encounters", blank=True
+        )
     )
     decision = models.CharField(max_length=12, choices=Decision.choices, db_index=True)
     accepted = models.BooleanField(null=True, blank=True)

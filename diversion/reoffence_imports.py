@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import CharField
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -34,9 +35,18 @@ COLUMNS = ("person_ref", "offence_date", "offence_type", "source_ref")
 COLUMN_ORDER = {column: place for place, column in enumerate(COLUMNS)}
 PERSON_BATCH = 5000
 TEXT_COLUMNS = ("person_ref", "offence_type", "source_ref")
+
+
+def _max_length(column: str) -> int:
+    """Return a text column's limit, read from the model so the two never disagree."""
+    field = Reoffence._meta.get_field(column)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"Reoffence.{column} is not a text field with a limit")
+    return field.max_length
+
+
 MAX_LENGTHS: dict[str, int] = {
-    column: Reoffence._meta.get_field(column).max_length
-    for column in ("offence_type", "source_ref")
+    column: _max_length(column) for column in ("offence_type", "source_ref")
 }
 NOUNS: dict[str, str] = {
     "person_ref": "the person reference",
@@ -146,7 +156,7 @@ def _check_row(
     errors.extend(
         f"line {line}, {column}: {problems[column]}" for column in COLUMNS if column in problems
     )
-    if errors:
+    if errors or offence_date is None:
         return None, errors
     return _Row(line=line, offence_date=offence_date, **{c: values[c] for c in TEXT_COLUMNS}), []
 
@@ -198,7 +208,7 @@ def reoffences_import(
     *,
     stream: TextIO,
     source_name: str,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     error_limit: int | None = None,
 ) -> ReoffenceImportResult:
     """Import a CSV of reoffence matches, all or nothing.
@@ -224,12 +234,7 @@ def reoffences_import(
     # What is already stored for these people, and who already holds each source reference.
     existing = Reoffence.objects.filter(person_id__in={people[r.person_ref] for r in known})
     stored = set(existing.values_list("person_id", "offence_date", "offence_type", "source_ref"))
-    refs = {r.source_ref for r in known if r.source_ref}
-    holders: dict[str, set[tuple]] = {}
-    for person_id, offence_date, offence_type, source_ref in Reoffence.objects.filter(
-        source_ref__in=refs
-    ).values_list("person_id", "offence_date", "offence_type", "source_ref"):
-        holders.setdefault(source_ref, set()).add((person_id, offence_date, offence_type))
+    holders = _source_ref_holders({r.source_ref for r in known if r.source_ref})
 
     new: dict[tuple, _Row] = {}
     unchanged = 0
@@ -272,6 +277,16 @@ def reoffences_import(
             default_change_reason=f"Imported from {source_name}"[:100],
         )
     return ReoffenceImportResult(imported=len(objects), unchanged=unchanged)
+
+
+def _source_ref_holders(refs: set[str]) -> dict[str, set[tuple]]:
+    """Map each stored source reference to the (person, date, offence type) it records."""
+    holders: dict[str, set[tuple]] = {}
+    for person_id, offence_date, offence_type, source_ref in Reoffence.objects.filter(
+        source_ref__in=refs
+    ).values_list("person_id", "offence_date", "offence_type", "source_ref"):
+        holders.setdefault(source_ref, set()).add((person_id, offence_date, offence_type))
+    return holders
 
 
 def _person_ids(refs: set[str]) -> dict[str, int]:

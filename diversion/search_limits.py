@@ -9,19 +9,19 @@ curious officer could trawl the records; a limit per officer per hour
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 
 WINDOW_SECONDS = 3600
 
 
-def _key(user: AbstractBaseUser, window: int) -> str:
+def _key(user: User, window: int) -> str:
     # The date joined as well as the id, so an id reused by a new account starts from zero.
     joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
     return f"officer-searches:{user.pk}:{joined:.6f}:{window}"
 
 
-def search_allowed(*, user: AbstractBaseUser) -> bool:
+def search_allowed(*, user: User) -> bool:
     """Count one search by ``user``; say whether it is within this hour's limit."""
     window = int(time.time() // WINDOW_SECONDS)
     key = _key(user, window)

@@ -6,9 +6,10 @@ outside them is "not found" (404), so its existence is not given away.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -29,12 +30,12 @@ COUNT_CAP = 500
 QUEUE_ORDER = {True: (F("days_overdue").desc(), "pk"), False: (F("days_overdue").asc(), "pk")}
 
 
-def _officer_boroughs(user: AbstractBaseUser) -> QuerySet[OfficerAssignment]:
+def _officer_boroughs(user: User) -> QuerySet[OfficerAssignment, Any]:
     """Return the officer's assignments as a subquery of borough ids."""
     return OfficerAssignment.objects.filter(officer=user).values("borough_id")
 
 
-def encounters_for_officer(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
+def encounters_for_officer(*, user: User) -> QuerySet[Encounter]:
     """Return encounters in the officer's boroughs, newest first."""
     return (
         Encounter.objects.filter(borough_id__in=_officer_boroughs(user))
@@ -48,7 +49,7 @@ def encounters_for_officer(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
     )
 
 
-def encounter_for_officer(*, user: AbstractBaseUser, encounter_ref: str) -> Encounter:
+def encounter_for_officer(*, user: User, encounter_ref: str) -> Encounter:
     """Return one encounter in the officer's boroughs, or raise Http404."""
     encounter = (
         encounters_for_officer(user=user)
@@ -63,7 +64,7 @@ def encounter_for_officer(*, user: AbstractBaseUser, encounter_ref: str) -> Enco
 
 def encounter_search(
     *,
-    user: AbstractBaseUser,
+    user: User,
     encounter_ref: str = "",
     last_name: str = "",
     date_of_birth: date | None = None,
@@ -79,7 +80,7 @@ def encounter_search(
     return encounters.none()
 
 
-def record_url_for_reference(*, user: AbstractBaseUser, reference: str) -> str | None:
+def record_url_for_reference(*, user: User, reference: str) -> str | None:
     """Return the page of the encounter or person with exactly this reference, if the officer
     may see it; None otherwise, so the search shows "No encounters found" as before.
     """
@@ -129,14 +130,14 @@ class PeopleMatches:
     elsewhere: list[Person]  # met only elsewhere: shown as "already known" until chosen
 
 
-def _seen_here(user: AbstractBaseUser) -> Exists:
+def _seen_here(user: User) -> Exists:
     return Exists(
         Encounter.objects.filter(person=OuterRef("pk"), borough_id__in=_officer_boroughs(user))
     )
 
 
 def people_matching_for_officer(
-    *, user: AbstractBaseUser, last_name: str, date_of_birth: date
+    *, user: User, last_name: str, date_of_birth: date
 ) -> PeopleMatches:
     """Return the people matching a surname and date of birth, split by the officer's boroughs.
 
@@ -153,7 +154,7 @@ def people_matching_for_officer(
     )
 
 
-def person_for_officer(*, user: AbstractBaseUser, person_ref: str) -> Person:
+def person_for_officer(*, user: User, person_ref: str) -> Person:
     """Return a person met in one of the officer's boroughs, or raise Http404."""
     person = Person.objects.filter(_seen_here(user), person_ref=person_ref).first()
     if person is None:
@@ -161,7 +162,7 @@ def person_for_officer(*, user: AbstractBaseUser, person_ref: str) -> Person:
     return person
 
 
-def person_encounters_for_officer(*, user: AbstractBaseUser, person: Person) -> QuerySet[Encounter]:
+def person_encounters_for_officer(*, user: User, person: Person) -> QuerySet[Encounter]:
     """Return a person's encounters in the officer's boroughs."""
     return encounters_for_officer(user=user).filter(person=person)
 
@@ -175,7 +176,7 @@ class FurtherOffences:
     encounters_elsewhere: int  # the person's encounters in other boroughs: a count only
 
 
-def further_offences_for_officer(*, user: AbstractBaseUser, person: Person) -> FurtherOffences:
+def further_offences_for_officer(*, user: User, person: Person) -> FurtherOffences:
     """Return the offences the officer may read in full, and counts of the rest."""
     colleagues = OfficerAssignment.objects.filter(borough_id__in=_officer_boroughs(user)).values(
         "officer_id"
@@ -192,7 +193,7 @@ def further_offences_for_officer(*, user: AbstractBaseUser, person: Person) -> F
     )
 
 
-def encounter_boroughs_for_officer(*, user: AbstractBaseUser) -> QuerySet[Borough]:
+def encounter_boroughs_for_officer(*, user: User) -> QuerySet[Borough]:
     """Return the officer's boroughs where encounters can be recorded (pilot or comparison)."""
     return boroughs_for_officer(user=user).exclude(role=Borough.Role.NONE)
 
@@ -212,7 +213,7 @@ def providers_for_borough(*, borough: Borough) -> QuerySet[Provider]:
     return Provider.objects.filter(active=True, boroughs=borough).order_by("name")
 
 
-def officer_home_context(*, user: AbstractBaseUser) -> dict:
+def officer_home_context(*, user: User) -> dict:
     """Return what the officer's home page shows: what needs action, then their own encounters.
 
     A fixed number of queries whatever the history: a capped count and the most overdue
@@ -227,7 +228,7 @@ def officer_home_context(*, user: AbstractBaseUser) -> dict:
     }
 
 
-def my_recent_encounters(*, user: AbstractBaseUser) -> QuerySet[Encounter]:
+def my_recent_encounters(*, user: User) -> QuerySet[Encounter]:
     """Return this officer's ten latest encounters, in boroughs they still work in."""
     return (
         Encounter.objects.filter(officer=user, borough_id__in=_officer_boroughs(user))
@@ -247,7 +248,7 @@ def count_capped(queryset: QuerySet, *, cap: int | None = None) -> int:
 
 def referrals_due(
     *,
-    user: AbstractBaseUser,
+    user: User,
     borough_id: int | None = None,
     due: str = "",
     today: date | None = None,
@@ -275,7 +276,7 @@ def referrals_due(
     if borough_id is not None:
         referrals = referrals.filter(encounter__borough_id=borough_id)
     if due:
-        referrals = referrals.filter(due=due)
+        referrals = referrals.filter(due=due)  # type: ignore[misc]  # annotated by due_annotations
     return referrals
 
 
@@ -308,7 +309,7 @@ def referral_queue_page(
     size = size or QUEUE_PAGE_SIZE
     # First the page's keys alone, so the sort joins no names or providers; then its rows.
     ordered = referrals.order_by(*QUEUE_ORDER[most_overdue_first])
-    keys = list(ordered.values_list("pk", "days_overdue")[: size + 1])
+    keys = list(ordered.values_list("pk", "days_overdue")[: size + 1])  # type: ignore[misc]  # annotated above
     next_after = None
     if len(keys) > size:
         pk, days = keys[size - 1]

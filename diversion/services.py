@@ -5,17 +5,20 @@ leaves a history record saying who made the change.
 """
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from audit.history import audit_as
 from boroughs.models import Borough
 from diversion import eligibility
 from diversion.choices import Decision, EncounterSource, Gender, ReferralStatus, ReoffenceSource
@@ -63,12 +66,9 @@ def new_pseudonym() -> str:
     return "P" + secrets.token_hex(8)
 
 
-def _audit(obj, by: AbstractBaseUser | None, reason: str = "") -> None:
-    """Tell django-simple-history who made the next save and why."""
-    if by is not None:
-        obj._history_user = by
-    if reason:
-        obj._change_reason = reason
+def _audit(obj: Model, by: User | None, reason: str = "") -> None:
+    """Tell django-simple-history who made the next save and why (an empty reason: none)."""
+    audit_as(obj, by=by, reason=reason or None)
 
 
 def person_create(
@@ -80,7 +80,7 @@ def person_create(
     ethnicity: str,
     pnc_id: str = "",
     person_ref: str | None = None,
-    created_by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> Person:
     """Record a person, giving them a reference and a pseudonym."""
     problem = birth_date_problem(date_of_birth, noun="date of birth")
@@ -97,7 +97,7 @@ def person_create(
         pnc_id=pnc_id.strip(),
     )
     person.full_clean()
-    _audit(person, created_by)
+    _audit(person, by)
     with transaction.atomic():
         person.save()
     return person
@@ -200,7 +200,7 @@ def _decision_store(
     *,
     encounter: Encounter,
     reasons: Sequence[str],
-    by: AbstractBaseUser | None,
+    by: User | None,
     change_reason: str = "",
 ) -> None:
     """Save a judged encounter with its reasons, and open the referral if it was diverted."""
@@ -214,7 +214,7 @@ def _decision_store(
 
 def encounter_record(
     *,
-    officer: AbstractBaseUser | None,
+    by: User | None,
     person: Person,
     borough: Borough,
     encounter_date: date,
@@ -257,7 +257,7 @@ def encounter_record(
         quantity_grams=quantity_grams,
         otherwise_disposal=otherwise_disposal,
         policy=policy,
-        officer=officer,
+        officer=by,
         source=source,
         decided_at=timezone.now(),
     )
@@ -275,11 +275,24 @@ def encounter_record(
         )
         assessment = eligibility.assess(facts, as_rule(policy))
         _apply(encounter, assessment, accepted=accepted, now=encounter.decided_at)
-        _decision_store(encounter=encounter, reasons=assessment.reasons, by=officer)
+        _decision_store(encounter=encounter, reasons=assessment.reasons, by=by)
         EncounterExclusion.objects.bulk_create(
             exclusion_rows(encounter.pk, (factor.pk for factor in factors))
         )
     return encounter
+
+
+def encounter_record_for_new_person(
+    *, by: User | None, person_details: Mapping[str, Any], **encounter: Any
+) -> Encounter:
+    """Record a new person and their first encounter together, or neither.
+
+    One transaction: an encounter the service refuses leaves no new person behind.
+    ``person_details`` are ``person_create``'s fields; ``encounter`` is ``encounter_record``'s.
+    """
+    with transaction.atomic():
+        person = person_create(**person_details, by=by)
+        return encounter_record(by=by, person=person, **encounter)
 
 
 ANSWER_RECORDED = "Recorded the person's answer to the offer of diversion"
@@ -323,9 +336,7 @@ def _answer_change_reason(assessment: eligibility.Assessment, *, accepted: bool)
     return f"Answer {answer} recorded; judged again, now {assessment.decision}{because}"[:100]
 
 
-def encounter_answer(
-    *, encounter: Encounter, accepted: bool, by: AbstractBaseUser | None
-) -> Encounter:
+def encounter_answer(*, encounter: Encounter, accepted: bool, by: User | None) -> Encounter:
     """Record the person's answer, judging the encounter again as its decision becomes final.
 
     The offer was judged against the diversions stored when it was made; another encounter of
@@ -353,7 +364,7 @@ def encounter_answer(
     return encounter
 
 
-def _referral_open(*, encounter: Encounter, by: AbstractBaseUser | None) -> Referral:
+def _referral_open(*, encounter: Encounter, by: User | None) -> Referral:
     referral = Referral(encounter=encounter)
     _audit(referral, by)
     referral.save()
@@ -365,7 +376,7 @@ def referral_arrange(
     referral: Referral,
     provider: Provider,
     appointment_on: date | None,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Referral:
     """Send the referral to a provider serving the encounter's borough, with an appointment."""
     encounter = referral.encounter
@@ -433,7 +444,7 @@ def referral_outcome_record(
     completed_on: date | None,
     did_not_attend_on: date | None,
     withdrawn_on: date | None,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Referral:
     """Record a referral's outcome dates, all of them checked together."""
     errors = outcome_date_errors(
@@ -499,7 +510,7 @@ def reoffence_record(
     offence_date: date,
     offence_type: str,
     source_ref: str = "",
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Reoffence:
     """Record a further offence an officer knows of; an identical record is not added twice."""
     offence_type = (offence_type or "").strip()

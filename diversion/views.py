@@ -7,12 +7,12 @@ redirect. Records outside the officer's boroughs are "not found" (404), never "f
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from audit.models import Action
 from audit.services import audit_record
 from boroughs.models import Borough
 from boroughs.selectors import boroughs_for_officer
+from config.typing import AuthenticatedHttpRequest
 from diversion import selectors, services
 from diversion.choices import Decision, ReferralStatus
 from diversion.eligibility import describe_reason, in_pilot
@@ -52,14 +53,14 @@ from diversion.search_limits import limit_message, search_allowed
 SESSION_KEY = "diversion_new_encounter"
 PERMISSION = "boroughs.log_encounters"
 
-STATUS_TEXT = {
+STATUS_TEXT: dict[str | None, str] = {
     ReferralStatus.REFERRED: "Referred: waiting for the person to attend",
     ReferralStatus.ATTENDED: "Attended",
     ReferralStatus.COMPLETED: "Completed",
     ReferralStatus.DID_NOT_ATTEND: "Accepted diversion but did not attend",
     ReferralStatus.WITHDRAWN: "Withdrawn",
 }
-STATUS_TAG = {
+STATUS_TAG: dict[str | None, str] = {
     ReferralStatus.REFERRED: "govuk-tag--blue",
     ReferralStatus.ATTENDED: "govuk-tag--turquoise",
     ReferralStatus.COMPLETED: "govuk-tag--green",
@@ -72,7 +73,7 @@ def officer_required(view: Callable) -> Callable:
     """Let only people allowed to log encounters in; everyone else gets 403."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.has_perm(PERMISSION):
             raise PermissionDenied("Only officers can use these pages")
         return view(request, *args, **kwargs)
@@ -83,15 +84,15 @@ def officer_required(view: Callable) -> Callable:
 # --- Logging an encounter: find the person, choose or add them, then the encounter -----------
 
 
-def _state(request: HttpRequest) -> dict:
+def _state(request: AuthenticatedHttpRequest) -> dict:
     return dict(request.session.get(SESSION_KEY) or {})
 
 
-def _save_state(request: HttpRequest, state: dict) -> None:
+def _save_state(request: AuthenticatedHttpRequest, state: dict) -> None:
     request.session[SESSION_KEY] = state
 
 
-def _search_allowed(request: HttpRequest, form) -> bool:
+def _search_allowed(request: AuthenticatedHttpRequest, form) -> bool:
     """Count a search against the officer's hourly limit; explain on the form if over it."""
     if search_allowed(user=request.user):
         return True
@@ -101,7 +102,7 @@ def _search_allowed(request: HttpRequest, form) -> bool:
 
 
 @officer_required
-def encounter_find(request: HttpRequest) -> HttpResponse:
+def encounter_find(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 1: look the person up by surname and date of birth, so no one is recorded twice."""
     state = _state(request)
     if request.method == "POST":
@@ -129,7 +130,7 @@ def encounter_find(request: HttpRequest) -> HttpResponse:
 
 
 @officer_required
-def encounter_choose(request: HttpRequest) -> HttpResponse:
+def encounter_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 2: choose the person from everyone with that surname and date of birth."""
     state = _state(request)
     if not state.get("last_name"):
@@ -163,7 +164,7 @@ def encounter_choose(request: HttpRequest) -> HttpResponse:
 
 
 def _chosen(
-    request: HttpRequest, state: dict, matches: selectors.PeopleMatches, choice: str
+    request: AuthenticatedHttpRequest, state: dict, matches: selectors.PeopleMatches, choice: str
 ) -> HttpResponse:
     """Remember the person chosen; a choice from another borough is audited, as it shows
     their details for the first time."""
@@ -184,7 +185,7 @@ def _chosen(
 
 
 @officer_required
-def encounter_person_new(request: HttpRequest) -> HttpResponse:
+def encounter_person_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 2 (someone new): the person's details, saved only with their encounter."""
     state = _state(request)
     if request.method == "POST":
@@ -228,7 +229,7 @@ def _person_being_logged(state: dict) -> tuple[Person | None, dict | None]:
 
 
 @officer_required
-def encounter_details(request: HttpRequest) -> HttpResponse:
+def encounter_details(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 3: what happened. Records the person (if new) and the encounter together."""
     state = _state(request)
     person, new_person = _person_being_logged(state)
@@ -236,30 +237,28 @@ def encounter_details(request: HttpRequest) -> HttpResponse:
         return redirect("diversion:encounter_find")
     boroughs = selectors.encounter_boroughs_for_officer(user=request.user)
     factors = selectors.exclusion_factors_active()
-    data = request.POST if request.method == "POST" else None
-    form = EncounterForm(data, boroughs=boroughs, factors=factors)
+    posted = request.POST if request.method == "POST" else None
+    form = EncounterForm(posted, boroughs=boroughs, factors=factors)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields: dict[str, Any] = {
+            "borough": data["borough"],
+            "encounter_date": data["encounter_date"],
+            "occurred_at": data["occurred_at"],
+            "location": data["location"],
+            "substance": data["substance"],
+            "quantity_grams": data["quantity_grams"],
+            "exclusions": data["exclusions"],
+            "otherwise_disposal": data["otherwise_disposal"],
+        }
         try:
-            # One transaction: a refused encounter leaves no new person behind either.
-            with transaction.atomic():
-                if person is None:
-                    person = services.person_create(**new_person, created_by=request.user)
-                encounter = services.encounter_record(
-                    officer=request.user,
-                    person=person,
-                    borough=data["borough"],
-                    encounter_date=data["encounter_date"],
-                    occurred_at=data["occurred_at"],
-                    location=data["location"],
-                    substance=data["substance"],
-                    quantity_grams=data["quantity_grams"],
-                    exclusions=data["exclusions"],
-                    otherwise_disposal=data["otherwise_disposal"],
+            if person is not None:
+                encounter = services.encounter_record(by=request.user, person=person, **fields)
+            else:
+                encounter = services.encounter_record_for_new_person(
+                    by=request.user, person_details=new_person or {}, **fields
                 )
         except ValidationError as error:
-            if state.get("new_person"):
-                person = None
             add_service_errors(form, error, EncounterForm.SERVICE_FIELDS)
         else:
             request.session.pop(SESSION_KEY, None)
@@ -404,7 +403,7 @@ def _detail_context(
 
 
 @officer_required
-def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+def encounter_detail(request: AuthenticatedHttpRequest, encounter_ref: str) -> HttpResponse:
     """Show the decision with every reason, and the next step for the officer."""
     encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
     audit_record(
@@ -416,7 +415,7 @@ def encounter_detail(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     return render(request, "diversion/encounter_detail.html", _detail_context(encounter))
 
 
-ANSWER_MESSAGES = {
+ANSWER_MESSAGES: dict[str, str] = {
     Decision.DIVERTED: "Diversion accepted. Now arrange the referral.",
     Decision.DECLINED: "Recorded that the person declined diversion",
 }
@@ -430,7 +429,7 @@ ANSWER_OVERRULED = (
 
 @require_POST
 @officer_required
-def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+def encounter_answer(request: AuthenticatedHttpRequest, encounter_ref: str) -> HttpResponse:
     """Record whether the person accepted the diversion offered."""
     encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
     form = AnswerForm(request.POST)
@@ -454,7 +453,9 @@ def encounter_answer(request: HttpRequest, encounter_ref: str) -> HttpResponse:
     return render(request, "diversion/encounter_detail.html", context)
 
 
-def _referral_for(request: HttpRequest, encounter_ref: str) -> tuple[Encounter, Referral]:
+def _referral_for(
+    request: AuthenticatedHttpRequest, encounter_ref: str
+) -> tuple[Encounter, Referral]:
     # The selector already joined the referral, so this costs no further query.
     encounter = selectors.encounter_for_officer(user=request.user, encounter_ref=encounter_ref)
     referral: Referral | None = getattr(encounter, "referral", None)
@@ -465,7 +466,7 @@ def _referral_for(request: HttpRequest, encounter_ref: str) -> tuple[Encounter, 
 
 @require_POST
 @officer_required
-def referral_arrange(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+def referral_arrange(request: AuthenticatedHttpRequest, encounter_ref: str) -> HttpResponse:
     """Refer the person to a provider serving the borough, with an appointment date."""
     encounter, referral = _referral_for(request, encounter_ref)
     providers = selectors.providers_for_borough(borough=encounter.borough)
@@ -489,7 +490,7 @@ def referral_arrange(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 
 @require_POST
 @officer_required
-def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
+def referral_outcome(request: AuthenticatedHttpRequest, encounter_ref: str) -> HttpResponse:
     """Record the referral's outcome dates; the status follows from them."""
     encounter, referral = _referral_for(request, encounter_ref)
     form = OutcomeForm(request.POST)
@@ -511,7 +512,7 @@ def referral_outcome(request: HttpRequest, encounter_ref: str) -> HttpResponse:
 
 
 @officer_required
-def referrals_needing_action(request: HttpRequest) -> HttpResponse:
+def referrals_needing_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the referrals needing action, filtered, by days overdue, a page at a time."""
     outcome_days = settings.REFERRAL_OUTCOME_DAYS
     choices = due_choices(outcome_days=outcome_days)
@@ -544,7 +545,7 @@ def referrals_needing_action(request: HttpRequest) -> HttpResponse:
     return render(request, "diversion/referrals_needing_action.html", context)
 
 
-def _queue_url(request: HttpRequest, *, after: str | None) -> str:
+def _queue_url(request: AuthenticatedHttpRequest, *, after: str | None) -> str:
     """Return this queue page's address with the same filters and another starting point."""
     params = request.GET.copy()
     params.pop("after", None)
@@ -554,7 +555,7 @@ def _queue_url(request: HttpRequest, *, after: str | None) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
-def _audit_search(request: HttpRequest, data: dict, *, results: int) -> None:
+def _audit_search(request: AuthenticatedHttpRequest, data: dict, *, results: int) -> None:
     """Record what was searched by and how much was shown, never the surname or date."""
     audit_record(
         by=request.user,
@@ -566,7 +567,7 @@ def _audit_search(request: HttpRequest, data: dict, *, results: int) -> None:
 
 
 @officer_required
-def encounter_search(request: HttpRequest) -> HttpResponse:
+def encounter_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Find encounters in the officer's boroughs by reference, or surname and date of birth."""
     results = None
     form = EncounterSearchForm(request.POST if request.method == "POST" else None)
@@ -594,7 +595,7 @@ def encounter_search(request: HttpRequest) -> HttpResponse:
     return render(request, "diversion/encounter_search.html", {"form": form, "results": results})
 
 
-def _person_context(request: HttpRequest, person: Person, form: ReoffenceForm) -> dict:
+def _person_context(request: AuthenticatedHttpRequest, person: Person, form: ReoffenceForm) -> dict:
     offences = selectors.further_offences_for_officer(user=request.user, person=person)
     return {
         "person": person,
@@ -607,7 +608,7 @@ def _person_context(request: HttpRequest, person: Person, form: ReoffenceForm) -
 
 
 @officer_required
-def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
+def person_detail(request: AuthenticatedHttpRequest, person_ref: str) -> HttpResponse:
     """Show a person's encounters in the officer's boroughs; other boroughs' only as counts."""
     person = selectors.person_for_officer(user=request.user, person_ref=person_ref)
     audit_record(
@@ -619,7 +620,7 @@ def person_detail(request: HttpRequest, person_ref: str) -> HttpResponse:
 
 @require_POST
 @officer_required
-def reoffence_new(request: HttpRequest, person_ref: str) -> HttpResponse:
+def reoffence_new(request: AuthenticatedHttpRequest, person_ref: str) -> HttpResponse:
     """Record a further offence the officer knows of."""
     person = selectors.person_for_officer(user=request.user, person_ref=person_ref)
     form = ReoffenceForm(request.POST)

@@ -1,6 +1,7 @@
 """Forms for building, deciding and importing; they turn bad input into plain-English errors."""
 
 import codecs
+from typing import cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -58,7 +59,8 @@ class DecisionForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what clean() returns, typed as a dict
         if cleaned.get("decision") == self.RETURN and not (cleaned.get("comment") or "").strip():
             self.add_error("comment", "Enter a comment saying why you are returning the report")
         return cleaned
@@ -112,7 +114,10 @@ class TrendsForm(forms.Form):
     def __init__(self, *args, boroughs: list[tuple[str, str]], first_week: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.first_week = first_week
-        self.fields["borough"].choices = [("ALL", "All boroughs"), *boroughs]
+        cast(forms.ChoiceField, self.fields["borough"]).choices = [
+            ("ALL", "All boroughs"),
+            *boroughs,
+        ]
         self.fields["borough"].error_messages["invalid_choice"] = "Select a borough from the list"
 
     def clean_week(self) -> str:

@@ -10,12 +10,13 @@ import hashlib
 import io
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.history import audit_as
 from config.celery_app import RETRY_ON
 from diversion.reoffence_imports import ReoffenceImportFailed, reoffences_import
 from reports.models import ImportJobStatus, ReoffenceImportJob
@@ -28,7 +29,7 @@ LISTED_ERRORS = 100
 FINISHED = Q(status=ImportJobStatus.SUCCEEDED) | Q(status=ImportJobStatus.FAILED, error_count__gt=0)
 
 
-def reoffence_import_enqueue(*, upload: UploadedFile, by: AbstractBaseUser) -> ReoffenceImportJob:
+def reoffence_import_enqueue(*, upload: UploadedFile, by: User) -> ReoffenceImportJob:
     """Store an uploaded file as a queued import job and send it to a worker.
 
     The task is sent only once the job row is committed, so the worker always finds it.
@@ -44,7 +45,7 @@ def reoffence_import_enqueue(*, upload: UploadedFile, by: AbstractBaseUser) -> R
         status=ImportJobStatus.QUEUED,
     )
     job.full_clean()
-    job._history_user = by  # who uploaded, recorded in the job's history too
+    audit_as(job, by=by)  # who uploaded, recorded in the job's history too
     with transaction.atomic():
         job.save()
         transaction.on_commit(lambda: _send(job.pk))

@@ -7,12 +7,12 @@ report's own single reoffending query. Python only fills in weeks with no encoun
 rates from the aggregated counts, and suppresses small numbers for people to read.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -108,12 +108,21 @@ def weekly_series(*, first_week: str, last_week: str, borough: str = ALL) -> lis
     start, _ = parse_week(first_week)
     _, end = parse_week(last_week)
     counts = _weekly_counts(start=start, end=end, borough=borough)
-    empty = {"encounters": 0, "diverted": 0, "declined": 0, "completed": 0, "did_not_attend": 0}
+    empty: dict[str, int] = {
+        "encounters": 0,
+        "diverted": 0,
+        "declined": 0,
+        "completed": 0,
+        "did_not_attend": 0,
+    }
     rows = []
     for week in _weeks_between(first_week, last_week):
-        row = {"week": week, **counts.get(week, empty)}
-        row["acceptance_rate"] = _rate(row["diverted"], row["diverted"] + row["declined"])
-        row["completion_rate"] = _rate(row["completed"], row["completed"] + row["did_not_attend"])
+        found = counts.get(week, empty)
+        row: dict[str, Any] = {"week": week, **found}
+        row["acceptance_rate"] = _rate(found["diverted"], found["diverted"] + found["declined"])
+        row["completion_rate"] = _rate(
+            found["completed"], found["completed"] + found["did_not_attend"]
+        )
         rows.append(row)
     return rows
 
@@ -211,7 +220,8 @@ def awaiting_decision(*, now: datetime | None = None) -> list[ReportVersion]:
         .order_by("submitted_at", "week", "number")
     )
     for version in versions:
-        version.waiting = waiting_text(since=version.submitted_at or now, now=now)
+        # Shown beside each version on the page; not a field.
+        setattr(version, "waiting", waiting_text(since=version.submitted_at or now, now=now))  # noqa: B010
     return versions
 
 
@@ -280,7 +290,7 @@ def analyst_home(*, limit: int = HOME_LIST_LIMIT) -> dict[str, Any]:
     }
 
 
-def reports_home_context(*, user: AbstractBaseUser, roles: Sequence[str] = ()) -> dict:
+def reports_home_context(*, user: User, roles: Collection[str] = ()) -> dict:
     """Return what analysts' and approvers' home pages show, under one key per role."""
     context: dict[str, Any] = {}
     if Role.ANALYST in roles:

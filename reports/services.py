@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,6 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
 from redis.lock import Lock as RedisLock
 
+from audit.history import audit_as
 from config.celery_app import RETRY_ON
 from reports.measure import report_with_disproportionality
 from reports.models import JobStatus, ReportBuildJob, ReportStatus, ReportVersion
@@ -200,7 +201,7 @@ def _latest(week: str) -> ReportVersion | None:
 
 
 def report_build(
-    *, week: str, by: AbstractBaseUser | None = None, by_schedule: bool = False
+    *, week: str, by: User | None = None, by_schedule: bool = False
 ) -> tuple[ReportVersion, bool]:
     """Build the report for an ISO week; return (version, whether a new version was made).
 
@@ -227,7 +228,7 @@ def _step(*, lock: WeekLock, job_id: int | None, step: str) -> None:
 def _build(
     *,
     week: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     by_schedule: bool,
     lock: WeekLock,
     job_id: int | None,
@@ -265,8 +266,7 @@ def _build(
             status=ReportStatus.DRAFT,
         )
         version.full_clean(validate_constraints=False)
-        if by is not None:
-            version._history_user = by
+        audit_as(version, by=by)
         try:
             with transaction.atomic():
                 version.save()
@@ -301,7 +301,7 @@ def report_build_job_send(*, job_id: int, countdown: float = 0) -> None:
     ReportBuildJob.objects.filter(pk=job_id, task_id="").update(task_id=result.id or "")
 
 
-def report_build_enqueue(*, week: str, by: AbstractBaseUser | None) -> ReportBuildJob:
+def report_build_enqueue(*, week: str, by: User | None) -> ReportBuildJob:
     """Queue a build of a week's report and return the job the page can follow.
 
     The task is sent only once the job row is committed, so the worker always finds it.

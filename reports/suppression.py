@@ -79,7 +79,7 @@ def rate_withheld(*, numerator: int | str | None, denominator: int | str | None)
 
 
 def suppress_rate(
-    rate: float | None, *, numerator: int | None, denominator: int | None
+    rate: float | None, *, numerator: int | str | None, denominator: int | str | None
 ) -> float | str | None:
     """Return the rate to show: ``WITHHELD`` when its numerator or denominator is suppressed."""
     if rate is None:

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +20,7 @@ from audit.models import Action
 from audit.services import audit_record
 from boroughs.roles import Role
 from boroughs.selectors import roles_for
+from config.typing import AuthenticatedHttpRequest
 from reports import renderings, selectors
 from reports.forms import (
     BuildReportForm,
@@ -57,7 +58,7 @@ APPROVE = "boroughs.approve_reports"
 DOWNLOAD = "boroughs.download_data"
 IMPORT = "boroughs.import_reoffences"
 
-STATUS_TAGS = {
+STATUS_TAGS: dict[str, str] = {
     ReportStatus.DRAFT: "govuk-tag--grey",
     ReportStatus.SUBMITTED: "govuk-tag--blue",
     ReportStatus.APPROVED: "govuk-tag--green",
@@ -91,7 +92,7 @@ def _version(week: str, number: int) -> ReportVersion:
     )
 
 
-def _list_context(request: HttpRequest, form: BuildReportForm | None = None) -> dict:
+def _list_context(request: AuthenticatedHttpRequest, form: BuildReportForm | None = None) -> dict:
     status = request.GET.get("status", "")
     versions = ReportVersion.objects.defer(*FIGURES).order_by("-week", "-number")
     if status in ReportStatus.values:
@@ -124,14 +125,14 @@ def builds_in_background() -> bool:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def version_list(request: HttpRequest) -> HttpResponse:
+def version_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the report versions, newest week first, with the form that builds one now."""
     return render(request, "reports/version_list.html", _list_context(request))
 
 
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
-def build(request: HttpRequest) -> HttpResponse:
+def build(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Queue a build of a week's report and show its job."""
     form = BuildReportForm(request.POST)
     if not form.is_valid():
@@ -142,7 +143,7 @@ def build(request: HttpRequest) -> HttpResponse:
     return redirect("reports:job_detail", pk=job.pk)
 
 
-def _may_see_trends(user: AbstractBaseUser | AnonymousUser) -> bool:
+def _may_see_trends(user: User | AnonymousUser) -> bool:
     """Analysts and approvers (who may view reports) and admins; never officers."""
     return user.has_perm(VIEW) or (user.is_authenticated and Role.ADMIN in roles_for(user=user))
 
@@ -172,7 +173,7 @@ def trends(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a build job's progress; the page follows it until the report is ready."""
     job = get_object_or_404(ReportBuildJob.objects.select_related("report"), pk=pk)
     _tagged([job])
@@ -190,7 +191,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+def job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where a build job has got to, for the page's progress script."""
     job = get_object_or_404(ReportBuildJob, pk=pk)
     return JsonResponse(
@@ -199,21 +200,23 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "label": job.get_status_display(),
             "step": job.step if job.status == JobStatus.RUNNING else "",
             "message": job.message,
-            "report_url": job.report.get_absolute_url() if job.report_id else None,
+            "report_url": job.report.get_absolute_url() if job.report else None,
         }
     )
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
-def version_detail(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Show a report version: cover, charts and tables, downloads and the approval steps."""
     version = _version(week, number)
     return render(request, "reports/version_detail.html", _detail_context(request, version))
 
 
 def _detail_context(
-    request: HttpRequest, version: ReportVersion, decision_form: DecisionForm | None = None
+    request: AuthenticatedHttpRequest,
+    version: ReportVersion,
+    decision_form: DecisionForm | None = None,
 ) -> dict:
     context = renderings.version_context(version)
     others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk).defer(*FIGURES)
@@ -248,7 +251,7 @@ def _detail_context(
 @transaction.non_atomic_requests
 @require_POST
 @permission_required(SUBMIT, raise_exception=True)
-def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_submit(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Submit a version for approval, and say which approvers were emailed."""
     version = _version(week, number)
     try:
@@ -266,7 +269,7 @@ def version_submit(request: HttpRequest, week: str, number: int) -> HttpResponse
 @transaction.non_atomic_requests
 @require_POST
 @permission_required(APPROVE, raise_exception=True)
-def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse:
+def version_decide(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
     """Approve a submitted version, or return it to the analysts with a comment."""
     version = _version(week, number)
     form = DecisionForm(request.POST)
@@ -289,13 +292,15 @@ def version_decide(request: HttpRequest, week: str, number: int) -> HttpResponse
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> HttpResponse:
+def version_download(
+    request: AuthenticatedHttpRequest, week: str, number: int, fmt: str
+) -> HttpResponse:
     """Send one rendering of a version as a file, and record the download."""
     if fmt not in renderings.FORMATS:
         raise Http404("No such format")
     version = _version(week, number)
     content = renderings.render(version, fmt)
-    report_download_record(report=version, user=request.user, what=fmt)
+    report_download_record(report=version, by=request.user, what=fmt)
     audit_record(
         by=request.user,
         action=Action.REPORT_DOWNLOAD,
@@ -310,7 +315,7 @@ def version_download(request: HttpRequest, week: str, number: int, fmt: str) -> 
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def downloads(request: HttpRequest) -> HttpResponse:
+def downloads(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Offer the pseudonymised data and list this person's recent downloads."""
     recent = (
         ReportDownload.objects.filter(user=request.user)
@@ -329,7 +334,7 @@ def downloads(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(DOWNLOAD, raise_exception=True)
-def encounters_export(request: HttpRequest) -> StreamingHttpResponse:
+def encounters_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Stream the pseudonymised encounters CSV straight from the database, and record it.
 
     The download is recorded before the first byte is sent, so a download cut short is still
@@ -337,7 +342,7 @@ def encounters_export(request: HttpRequest) -> StreamingHttpResponse:
     """
     from diversion.exports import EncounterCsv, encounters_count
 
-    report_download_record(report=None, user=request.user, what="encounters-export")
+    report_download_record(report=None, by=request.user, what="encounters-export")
     audit_record(
         by=request.user,
         action=Action.ENCOUNTERS_EXPORT,
@@ -352,7 +357,7 @@ def encounters_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @permission_required(IMPORT, raise_exception=True)
-def reoffences_upload(request: HttpRequest) -> HttpResponse:
+def reoffences_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Take a CSV of reoffence matches and queue its import; list this person's recent uploads."""
     if request.method == "POST":
         form = ReoffenceUploadForm(request.POST, request.FILES)
@@ -372,14 +377,14 @@ def reoffences_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _import_jobs(request: HttpRequest) -> QuerySet[ReoffenceImportJob]:
+def _import_jobs(request: AuthenticatedHttpRequest) -> QuerySet[ReoffenceImportJob]:
     """Return the uploads this person may see: their own, without the files themselves."""
     return ReoffenceImportJob.objects.filter(uploaded_by=request.user).defer("content")
 
 
 @require_GET
 @permission_required(IMPORT, raise_exception=True)
-def reoffence_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def reoffence_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show an upload's import: queued, running, imported with counts, or failed with errors."""
     job = get_object_or_404(_import_jobs(request), pk=pk)
     _tagged([job])
@@ -398,7 +403,7 @@ def reoffence_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(IMPORT, raise_exception=True)
-def reoffence_import_status(request: HttpRequest, pk: int) -> JsonResponse:
+def reoffence_import_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where an upload's import has got to, for the page's progress script."""
     job = get_object_or_404(_import_jobs(request).only("status", "uploaded_by"), pk=pk)
     return JsonResponse({"status": job.status, "label": job.get_status_display()})

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.history import audit_as
 from boroughs.roles import Role
 from boroughs.selectors import roles_for
 from reports.models import ReportDownload, ReportStatus, ReportVersion
@@ -57,7 +58,7 @@ def decision_refusal(
     return None
 
 
-def refusal_for(*, user: AbstractBaseUser, version: ReportVersion) -> str | None:
+def refusal_for(*, user: User, version: ReportVersion) -> str | None:
     """Say why this signed-in person may not decide this version, or None if they may."""
     return decision_refusal(
         user_id=user.pk,
@@ -72,14 +73,13 @@ def _locked(version: ReportVersion) -> ReportVersion:
     return ReportVersion.objects.select_for_update().get(pk=version.pk)
 
 
-def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
+def _require(user: User, permission: str, message: str) -> None:
     if not user.is_active or not user.has_perm(permission):
         raise PermissionDenied(message)
 
 
-def _save(version: ReportVersion, *, by: AbstractBaseUser, reason: str) -> None:
-    version._history_user = by  # django-simple-history records who made the change
-    version._change_reason = reason
+def _save(version: ReportVersion, *, by: User, reason: str) -> None:
+    audit_as(version, by=by, reason=reason)
     version.full_clean()
     version.save()
 
@@ -100,7 +100,7 @@ def _refresh(target: ReportVersion, source: ReportVersion, note: "Notification")
         setattr(target, name, getattr(source, name))
 
 
-def _name(user: AbstractBaseUser | None) -> str:
+def _name(user: User | None) -> str:
     if user is None:
         return "someone"
     return user.get_full_name() or user.get_username()
@@ -151,7 +151,7 @@ def notification_text(note: Notification | None, *, nobody: str) -> str:
     return f"An email was sent to {names}."
 
 
-def _contact(user: AbstractBaseUser) -> tuple[str, str]:
+def _contact(user: User) -> tuple[str, str]:
     return _name(user), getattr(user, "email", "") or ""
 
 
@@ -178,7 +178,7 @@ def approver_emails() -> list[str]:
 
 
 @transaction.atomic
-def report_submit(*, version: ReportVersion, by: AbstractBaseUser) -> ReportVersion:
+def report_submit(*, version: ReportVersion, by: User) -> ReportVersion:
     """Submit a draft or returned version for approval, and tell the approvers."""
     _require(by, SUBMIT_PERMISSION, "Only analysts can submit reports for approval.")
     locked = _locked(version)
@@ -205,7 +205,7 @@ def report_submit(*, version: ReportVersion, by: AbstractBaseUser) -> ReportVers
 def _decide(
     *,
     version: ReportVersion,
-    by: AbstractBaseUser,
+    by: User,
     status: str,
     comment: str,
     reason: str,
@@ -245,9 +245,7 @@ def _decide(
 
 
 @transaction.atomic
-def report_approve(
-    *, version: ReportVersion, by: AbstractBaseUser, comment: str = ""
-) -> ReportVersion:
+def report_approve(*, version: ReportVersion, by: User, comment: str = "") -> ReportVersion:
     """Approve a submitted version; from then on it never changes."""
     return _decide(
         version=version,
@@ -259,7 +257,7 @@ def report_approve(
 
 
 @transaction.atomic
-def report_return(*, version: ReportVersion, by: AbstractBaseUser, comment: str) -> ReportVersion:
+def report_return(*, version: ReportVersion, by: User, comment: str) -> ReportVersion:
     """Return a submitted version to the analysts, saying what needs to change."""
     comment = (comment or "").strip()
     if not comment:
@@ -275,10 +273,10 @@ def report_return(*, version: ReportVersion, by: AbstractBaseUser, comment: str)
 
 @transaction.atomic
 def report_download_record(
-    *, user: AbstractBaseUser, what: str, report: ReportVersion | None = None
+    *, by: User, what: str, report: ReportVersion | None = None
 ) -> ReportDownload:
     """Record that someone downloaded a rendering of a report, or a data extract."""
-    download = ReportDownload(report=report, user=user, what=what)
+    download = ReportDownload(report=report, user=by, what=what)
     download.full_clean()
     download.save()
     return download

@@ -306,7 +306,6 @@ def render_xlsx(version: ReportVersion) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    bold = Font(bold=True)
     book = Workbook()
     cover = book.active
     cover.title = "Cover"
@@ -318,29 +317,36 @@ def render_xlsx(version: ReportVersion) -> bytes:
     cover.column_dimensions["A"].width = 24
     cover.column_dimensions["B"].width = 80
     for table in report_tables(version.data, version.extra):
-        sheet = book.create_sheet(_sheet_title(table))
-        sheet.append([table.title])
-        sheet["A1"].font = bold
-        if table.caveat:
-            sheet.append([table.caveat])
-        if not table.rows:
-            sheet.append([table.empty_text])
-            continue
-        sheet.append([c.label for c in table.columns])
-        for cell in sheet[sheet.max_row]:
-            cell.font = bold
-        for row in table.rows:
-            sheet.append([cell.value for cell in row])
-            for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
-                if column.kind in NUMBER_FORMATS and isinstance(cell.value, float):
-                    cell.number_format = NUMBER_FORMATS[column.kind]
-        for index, column in enumerate(table.columns, start=1):
-            letter = sheet.cell(row=2, column=index).column_letter
-            sheet.column_dimensions[letter].width = max(12, len(column.label) + 2)
+        _xlsx_sheet(book.create_sheet(_sheet_title(table)), table)
     safe_workbook(book)  # no text cell may be read as a formula (OWASP CSV injection)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_sheet(sheet: Any, table: Table) -> None:
+    """Fill one section's sheet: title, caveat, then the table with its headings in bold."""
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    sheet.append([table.title])
+    sheet["A1"].font = bold
+    if table.caveat:
+        sheet.append([table.caveat])
+    if not table.rows:
+        sheet.append([table.empty_text])
+        return
+    sheet.append([c.label for c in table.columns])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for row in table.rows:
+        sheet.append([cell.value for cell in row])
+        for column, cell in zip(table.columns, sheet[sheet.max_row], strict=True):
+            if column.kind in NUMBER_FORMATS and isinstance(cell.value, float):
+                cell.number_format = NUMBER_FORMATS[column.kind]
+    for index, column in enumerate(table.columns, start=1):
+        letter = sheet.cell(row=2, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.label) + 2)
 
 
 def _sheet_title(table: Table) -> str:

@@ -120,7 +120,7 @@ def reason_labels(reasons: Iterable[str]) -> dict[str, str]:
 
 
 def _borough_sort(labels: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple]:
-    return lambda row: (row.get("borough") == ALL, labels.get(row.get("borough"), ""))
+    return lambda row: (row.get("borough") == ALL, labels.get(row.get("borough") or "", ""))
 
 
 def _rows(

@@ -104,7 +104,7 @@ def _reoffending_chart(trends: Trends, where: str) -> charts.Chart:
 def _table(key: str, title: str, columns: list[Column], rows: list[dict]) -> Table:
     def text(column: Column, row: dict) -> Any:
         value = row.get(column.key)
-        return GROUP_LABELS.get(value, value) if column.key == "group" else value
+        return GROUP_LABELS.get(str(value), value) if column.key == "group" else value
 
     return Table(
         key,

@@ -35,7 +35,7 @@ class PersonFactory(factory.Factory):
     date_of_birth = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=7400))
     gender = "male"
     ethnicity = "W1"
-    created_by = None
+    by = None
 
     @classmethod
     def _create(cls, model_class, **kwargs) -> Person:
@@ -80,4 +80,5 @@ class EncounterFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs) -> Encounter:
-        return services.encounter_record(**kwargs)
+        # The factory names the model's field; the service names the acting user ``by``.
+        return services.encounter_record(by=kwargs.pop("officer"), **kwargs)

@@ -23,7 +23,7 @@ def admin_client_(client, admin_user):
 @pytest.fixture
 def encounter(officer) -> Encounter:
     return services.encounter_record(
-        officer=officer,
+        by=officer,
         person=PersonFactory(),
         borough=pilot_borough(),
         encounter_date=timezone.localdate() - timedelta(days=3),

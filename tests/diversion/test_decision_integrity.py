@@ -40,7 +40,7 @@ def person(db) -> Person:
 def offer(officer, person: Person, borough: Borough, day: date, **kwargs) -> Encounter:
     """Record an eligible encounter; with no answer given it stays `offered`."""
     return services.encounter_record(
-        officer=officer,
+        by=officer,
         person=person,
         borough=borough,
         encounter_date=day,

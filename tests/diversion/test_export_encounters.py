@@ -471,7 +471,7 @@ def test_referral_status_is_as_of_the_day_of_the_export(
         ethnicity="NS",
     )
     encounter = encounter_record(
-        officer=None,
+        by=None,
         person=person,
         borough=lambeth,
         encounter_date=today - timedelta(days=10),

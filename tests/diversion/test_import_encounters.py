@@ -484,7 +484,7 @@ def test_diversion_already_in_database_counts_as_previous(tmp_path):
     from boroughs.models import Borough
 
     encounter_record(
-        officer=None,
+        by=None,
         person=person,
         borough=Borough.objects.get(gss_code=LAMBETH),
         encounter_date=date(2025, 2, 1),

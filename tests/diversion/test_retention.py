@@ -49,7 +49,7 @@ def meet(ref: str, born: date, day: date, *, accepted=None, location="Catford Br
         person_ref=ref,
     )
     return encounter_record(
-        officer=None,
+        by=None,
         person=person,
         borough=borough_configure(gss_code="E09000023", role="pilot", pilot_start=date(2020, 1, 1)),
         encounter_date=day,

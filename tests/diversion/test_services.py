@@ -14,6 +14,7 @@ from diversion.models import (
     Encounter,
     EncounterExclusion,
     EncounterReason,
+    Person,
     Provider,
     Referral,
     SubstanceLimit,
@@ -55,7 +56,7 @@ def record(officer, person, borough, **kwargs) -> Encounter:
         "quantity_grams": Decimal("3.5"),
     }
     values.update(kwargs)
-    return services.encounter_record(officer=officer, person=person, borough=borough, **values)
+    return services.encounter_record(by=officer, person=person, borough=borough, **values)
 
 
 def diverted(officer, person, borough, **kwargs) -> Encounter:
@@ -442,6 +443,45 @@ def test_history_records_who_made_each_change(officer, person, pilot, approver):
         officer,
     ]
     assert person.history.get().history_type == "+"
+
+
+NEW_PERSON = {
+    "first_name": "Ria",
+    "last_name": "New",
+    "date_of_birth": TODAY() - timedelta(days=7400),
+    "gender": "female",
+    "ethnicity": "W1",
+}
+
+
+def test_new_person_and_encounter_are_recorded_together_by_the_same_officer(officer, pilot):
+    encounter = services.encounter_record_for_new_person(
+        by=officer,
+        person_details=NEW_PERSON,
+        borough=pilot,
+        encounter_date=TODAY() - timedelta(days=7),
+        substance="cannabis_herbal",
+        quantity_grams=Decimal("3.5"),
+    )
+
+    person = Person.objects.get()
+    assert encounter.person == person and encounter.officer == officer
+    assert person.history.get().history_user == officer
+
+
+def test_refused_encounter_leaves_no_new_person_behind(officer, pilot):
+    with pytest.raises(ValidationError):
+        services.encounter_record_for_new_person(
+            by=officer,
+            person_details=NEW_PERSON,
+            borough=pilot,
+            encounter_date=TODAY() + timedelta(days=1),  # in the future: refused
+            substance="cannabis_herbal",
+            quantity_grams=Decimal("3.5"),
+        )
+
+    assert not Person.objects.exists()
+    assert not Person.history.exists()
 
 
 # --- the daily check ----------------------------------------------------------------------

@@ -193,7 +193,7 @@ def meet(who, day: date, outcome: str, *, ref: str | None = None, borough: str |
     if borough is None:
         borough = SOUTHWARK if outcome == "not_offered" else LEWISHAM
     encounter = encounter_record(
-        officer=None,
+        by=None,
         person=who,
         borough=Borough.objects.get(gss_code=borough),
         encounter_date=day,

@@ -181,8 +181,8 @@ def test_a_version_whose_figures_no_longer_match_its_hash_cannot_be_approved(
 
 def test_download_is_recorded(people):
     version = make_version()
-    report_download_record(report=version, user=people["analyst"], what="pdf")
-    report_download_record(user=people["analyst"], what="encounters-export")
+    report_download_record(report=version, by=people["analyst"], what="pdf")
+    report_download_record(by=people["analyst"], what="encounters-export")
     assert list(ReportDownload.objects.order_by("id").values_list("report", "what")) == [
         (version.pk, "pdf"),
         (None, "encounters-export"),

@@ -4,6 +4,7 @@ Every run is audited under ``--user`` or, without it, the operating-system accou
 """
 
 from pathlib import Path
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         by = command_actor(username=user)
         if not output:
             self.stdout.ending = ""  # the CSV brings its own line ends; chunks end anywhere
-            count = encounters_export(stream=self.stdout)
+            count = encounters_export(stream=cast(TextIO, self.stdout))
             self._audit(by, count, "standard output")
             return
         path = Path(output)
