@@ -55,7 +55,11 @@ def main() -> int:
         print(f"WARNING {line}")
     for line in fixable:
         print(f"VULNERABLE {line}")
-    audited = sum(1 for d in report.get("dependencies", []) if "skip_reason" not in d)
+    dependencies = report.get("dependencies", [])
+    audited = sum(1 for d in dependencies if "skip_reason" not in d)
+    if dependencies and not audited:
+        # Every package skipped: the package index's vulnerability data could not be reached.
+        return unchecked(dependencies[0]["skip_reason"])
     print(
         f"pip-audit: {audited} packages audited; vulnerabilities: {len(fixable)} with a fix, "
         f"{len(unfixed)} without"
