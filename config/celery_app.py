@@ -3,7 +3,7 @@
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from django.db import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -26,3 +26,12 @@ RETRYING_TASK: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,
 }
+
+
+def task(name: str) -> Task:
+    """Return the registered task ``name``.
+
+    Services enqueue their tasks by name, so they need not import the task modules, which
+    import the services: the tasks depend on the services, never the other way round.
+    """
+    return app.tasks[name]

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.history import audit_as
-from config.celery_app import RETRY_ON
+from config.celery_app import RETRY_ON, task
 from diversion.reoffence_imports import ReoffenceImportFailed, reoffences_import
 from reports.models import ImportJobStatus, ReoffenceImportJob
 
@@ -53,10 +53,8 @@ def reoffence_import_enqueue(*, upload: UploadedFile, by: User) -> ReoffenceImpo
 
 
 def _send(job_id: int) -> None:
-    from reports.tasks import reoffence_import_task
-
     try:
-        result = reoffence_import_task.delay(job_id)
+        result = task("reports.tasks.reoffence_import_task").delay(job_id)
     except Exception:
         # An in-process run has already recorded its own failure; a broker that cannot be
         # reached has not, so say so on the job rather than failing the upload.

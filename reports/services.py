@@ -27,7 +27,7 @@ from redis.exceptions import LockError
 from redis.lock import Lock as RedisLock
 
 from audit.history import audit_as
-from config.celery_app import RETRY_ON
+from config.celery_app import RETRY_ON, task
 from reports.measure import report_with_disproportionality
 from reports.models import JobStatus, ReportBuildJob, ReportStatus, ReportVersion
 from reports.weeks import parse_week, week_just_ended
@@ -278,11 +278,10 @@ def _build(
 
 def report_build_job_send(*, job_id: int, countdown: float = 0) -> None:
     """Send the task that runs build job ``job_id``; say so on the job if it cannot be sent."""
-    from reports.tasks import report_build_task
-
+    report_build_task = task("reports.tasks.report_build_task")
     try:
         result = (
-            report_build_task.apply_async(args=[job_id], countdown=countdown)
+            report_build_task.apply_async(args=(job_id,), countdown=countdown)
             if countdown
             else report_build_task.delay(job_id)
         )
