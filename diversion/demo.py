@@ -15,7 +15,7 @@ import bisect
 import itertools
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,6 +38,7 @@ from diversion.choices import (
     ReoffenceSource,
     Substance,
 )
+from diversion.demo_rows import Chunk, EncounterRow, PersonRow, ReferralRow, ReoffenceRow
 from diversion.facts import encounter_facts
 from diversion.models import (
     Encounter,
@@ -204,66 +205,6 @@ class Setting:
     # Day -> (id of the stored policy version in force, its rule).
     policy_for: Callable[[date], tuple[int, eligibility.Policy]]
     outcome_days: int = 28
-
-
-# --- What the generator yields -----------------------------------------------------------
-
-
-@dataclass(slots=True)
-class PersonRow:
-    index: int
-    person_ref: str
-    pseudonym: str
-    first_name: str
-    last_name: str
-    date_of_birth: date
-    gender: str
-    ethnicity: str
-
-
-@dataclass(slots=True)
-class ReferralRow:
-    provider_id: int | None
-    appointment_on: date
-    attended_on: date | None
-    completed_on: date | None
-    did_not_attend_on: date | None
-    withdrawn_on: date | None
-    flagged_at: datetime | None
-
-
-@dataclass(slots=True)
-class EncounterRow:
-    person_index: int
-    encounter_ref: str
-    borough_id: int
-    encounter_date: date
-    occurred_at: datetime
-    substance: str
-    quantity_grams: Decimal
-    otherwise_disposal: str
-    exclusions: tuple[str, ...]
-    decision: str
-    accepted: bool | None
-    age: int
-    policy_id: int
-    reasons: tuple[str, ...]
-    referral: ReferralRow | None
-
-
-@dataclass(slots=True)
-class ReoffenceRow:
-    person_index: int
-    offence_date: date
-    offence_type: str
-    source_ref: str
-
-
-@dataclass(slots=True)
-class Chunk:
-    people: list[PersonRow] = field(default_factory=list)
-    encounters: list[EncounterRow] = field(default_factory=list)
-    reoffences: list[ReoffenceRow] = field(default_factory=list)
 
 
 # --- Pure helpers ------------------------------------------------------------------------

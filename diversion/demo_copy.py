@@ -36,7 +36,7 @@ from diversion.models import (
 )
 
 if TYPE_CHECKING:
-    from diversion.demo import Chunk, EncounterRow
+    from diversion.demo_rows import Chunk, EncounterRow
 
 NULL = "\\N"
 MODELS = (Person, Encounter, EncounterReason, EncounterExclusion, Referral, Reoffence)
