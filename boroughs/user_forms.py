@@ -207,7 +207,8 @@ class ChoosePasswordForm(ErrorSummaryMixin, SetPasswordForm):
 
     error_messages = {
         **SetPasswordForm.error_messages,
-        "password_mismatch": "The two passwords do not match. Enter the same password twice",
+        # (B105: a message about passwords, not a password.)
+        "password_mismatch": "The two passwords do not match. Enter the same password twice",  # nosec B105
     }
 
     def __init__(self, *args, **kwargs) -> None:

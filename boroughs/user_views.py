@@ -221,7 +221,8 @@ class SetPasswordView(PasswordResetConfirmView):
 
     template_name = "registration/set_password.html"
     token_generator = users.invitation_tokens
-    reset_url_token = "set-password"
+    # (B105: the word that replaces the token in the address, not a password.)
+    reset_url_token = "set-password"  # nosec B105
     success_url = reverse_lazy("set_password_done")
     form_class = ChoosePasswordForm
 
