@@ -13,9 +13,13 @@ one connected component of hidden cells at a time so each system stays small. ``
 then hides further cells, cheapest first, until no hidden cell is exposed. Everything here is
 pure and deterministic: cells are identified by their
 position in a caller-given stable order, and every choice breaks ties by that order.
+
+Some cells are known to every reader whatever is shown: a count the rules fix (a borough that
+could not divert has 0 diverted). ``protect`` takes them as ``known``: they are substituted
+like shown cells, so they are never hidden and never chosen as cover.
 """
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Generic, TypeVar
@@ -239,17 +243,21 @@ def protect(
     values: Mapping[K, int],
     primary: set[K],
     relations: Sequence[Mapping[K, int]],
+    known: Collection[K] = (),
 ) -> Protection[K]:
     """Choose the secondary cells for ``primary`` over ``relations``; see ``protect_numbered``.
 
     ``order`` lists every cell once, in the stable order that breaks ties; a cell's cost is its
-    value, so the smallest cells are hidden first.
+    value, so the smallest cells are hidden first. ``known`` cells are public whatever is shown
+    (fixed by the rules): they drop out of every relation, as shown cells do once substituted,
+    so none is hidden or used as cover, and the audit counts them as known.
     """
+    public = set(known)
     number = {key: i for i, key in enumerate(order)}
     hidden, exposed = protect_numbered(
         costs=[values[key] for key in order],
-        primary={number[k] for k in primary},
-        relations=[{number[k]: c for k, c in r.items()} for r in relations],
+        primary={number[k] for k in primary if k not in public},
+        relations=[{number[k]: c for k, c in r.items() if k not in public} for r in relations],
     )
     keys = {number[k]: k for k in order}
     return Protection(

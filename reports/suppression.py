@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reports import disclosure
+from reports.known_zeros import Window, borough_windows, candidate_boroughs, known_zero_cells
 
 SUPPRESSED = "<5"
 SECONDARY = "[c]"
@@ -298,24 +299,32 @@ def _known(relation: Relation, values: Mapping[CellKey, int]) -> Relation:
     return {key: c for key, c in relation.items() if key in values}
 
 
-def hidden_cells(data: Mapping[str, Any]) -> dict[CellKey, str]:
+def hidden_cells(
+    data: Mapping[str, Any], *, windows: Mapping[str, Window] | None = None
+) -> dict[CellKey, str]:
     """Return each hidden count cell with its marker: ``<5`` (primary) or ``[c]`` (secondary).
 
-    The answer for the same figures is kept for a while, since one page shows several views
-    of one report (tables, charts) and each asks.
+    ``windows`` gives the boroughs' roles and pilot dates, to know which zeros the rules fix;
+    by default they are read from the database (only for boroughs with such a 0). The answer
+    for the same figures is kept for a while, since one page shows several views of one report
+    (tables, charts) and each asks.
     """
-    return dict(_hidden_cells(json.dumps(data, sort_keys=True, default=str)))
+    if windows is None:
+        windows = borough_windows(candidate_boroughs(data))
+    known = sorted(known_zero_cells(data, windows))
+    return dict(_hidden_cells(json.dumps(data, sort_keys=True, default=str), json.dumps(known)))
 
 
 @functools.lru_cache(maxsize=16)
-def _hidden_cells(canonical: str) -> tuple[tuple[CellKey, str], ...]:
+def _hidden_cells(canonical: str, known_cells: str) -> tuple[tuple[CellKey, str], ...]:
     data = json.loads(canonical)
+    known: set[CellKey] = {(s, int(i), f) for s, i, f in json.loads(known_cells)}
     order = report_cells(data)
     values = {key: int(data[key[0]][key[1]][key[2]]) for key in order}
     primary = {key for key, value in values.items() if is_suppressed(value)}
     relations = [_known(r, values) for r in report_relations(data)]
     protection = disclosure.protect(
-        order=order, values=values, primary=primary, relations=relations
+        order=order, values=values, primary=primary, relations=relations, known=known
     )
     return tuple(
         (key, SUPPRESSED if key in primary else SECONDARY)
@@ -332,18 +341,22 @@ def _shown_row(
         if (section, i, field) in hidden:
             out[field] = hidden[(section, i, field)]
     for rates, terms in SECTION_RATES.get(section, ()):
+        # Even "not applicable" is withheld: it would say that the hidden terms make 0.
         if any((section, i, term) in hidden for term in terms):
-            out.update({r: WITHHELD for r in rates if out.get(r) is not None})
+            out.update(dict.fromkeys(rates, WITHHELD))
     return out
 
 
-def suppress_report(data: Mapping[str, Any]) -> dict[str, Any]:
+def suppress_report(
+    data: Mapping[str, Any], *, windows: Mapping[str, Window] | None = None
+) -> dict[str, Any]:
     """Return a copy of the report with primary and secondary suppression applied.
 
     Every section present (``activity``, ``ineligibility_reasons``, ``referrals``,
     ``reoffending``, ``effects``, ``disproportionality``) is suppressed; rows keep their order.
+    ``windows`` is as for ``hidden_cells``.
     """
-    hidden = hidden_cells(data)
+    hidden = hidden_cells(data, windows=windows)
     out = dict(data)
     for section in SECTION_COUNTS:
         if section in data:
@@ -353,12 +366,14 @@ def suppress_report(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def suppressed_json(data: Mapping[str, Any]) -> dict[str, Any]:
+def suppressed_json(
+    data: Mapping[str, Any], *, windows: Mapping[str, Window] | None = None
+) -> dict[str, Any]:
     """Return the report as every human rendering sees it, in the SPEC §6 JSON shape.
 
     A hidden count is the string ``<5`` or ``[c]``; a withheld rate or interval is null.
     """
-    shown = suppress_report(data)
+    shown = suppress_report(data, windows=windows)
     for section in SECTION_RATES:
         for row in shown.get(section) or []:
             for key, value in row.items():

@@ -6,9 +6,17 @@ the shown numbers substituted, and solves them by dense Gauss-Jordan elimination
 rationals. A hidden count is recovered when the system fixes it: after elimination its column
 is a pivot whose row has no other unknown. It also recovers a hidden term from a rate shown
 beside the other term.
+
+It knows the rules too (``known_from_the_rules``): a borough that could not divert on any day of
+the week (comparison, or pilot outside its dates; ``windows`` gives roles and pilot dates, which
+are public) diverted and declined nobody, and a pilot borough that could not divert on any day
+up to the period end has no referrals; and a rate shown as "not applicable" (None, where a
+withheld rate is ``"withheld"`` as ``suppress_report`` gives it) says its terms make 0. Those
+hidden counts are recovered as 0 and substituted before solving.
 """
 
 from collections.abc import Mapping
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -208,12 +216,18 @@ def _components(unknowns: set[Term], eqs: list[Equation]) -> list[list[int]]:
     return list(groups.values())
 
 
-def linear_attack(report: Mapping[str, Any]) -> dict[Term, Fraction]:
-    """Return every hidden count the shown counts and SPEC §6's relations fix, with its value."""
+def linear_attack(
+    report: Mapping[str, Any], known: Mapping[Term, int] | None = None
+) -> dict[Term, Fraction]:
+    """Return every hidden count the shown counts and SPEC §6's relations fix, with its value.
+
+    ``known`` gives hidden counts the reader knows already; they count as shown.
+    """
     eqs = _equations(report)
+    known = known or {}
 
     def value(term: Term):
-        return report[term[0]][term[1]][term[2]]
+        return known.get(term, report[term[0]][term[1]][term[2]])
 
     unknowns = {t for eq in eqs for t, _ in eq if value(t) in HIDDEN}
     recovered: dict[Term, Fraction] = {}
@@ -250,14 +264,73 @@ def rate_attack(report: Mapping[str, Any]) -> list[Term]:
     found = []
     for section, (rates, counts) in terms.items():
         for i, row in enumerate(report.get(section) or []):
-            if any(row.get(r) is not None for r in rates):
+            if any(row.get(r) not in (None, "withheld") for r in rates):
                 found += [(section, i, c) for c in counts if row.get(c) in HIDDEN]
     return found
 
 
-def attack(report: Mapping[str, Any]) -> set[Term]:
-    """Return every hidden count the attacker can work out, by either route."""
-    return set(linear_attack(report)) | set(rate_attack(report))
+def _piloting(window, first, last) -> bool:
+    """Was the borough a pilot on some day from ``first`` (None: any earlier day) to ``last``?"""
+    role, start, end = window
+    if role != "pilot" or start is None or start > last:
+        return False
+    return first is None or end is None or end >= first
+
+
+def _zero_by_borough(report, windows) -> dict[Term, int]:
+    monday = date.fromisoformat(report["period_start"])
+    sunday = date.fromisoformat(report["period_end"])
+    known = {}
+    for section, counts, first in (
+        ("activity", ("diverted", "declined"), monday),
+        ("referrals", COUNTS["referrals"], None),
+    ):
+        for i, row in enumerate(report.get(section) or []):
+            window = windows.get(row["borough"])
+            if window is not None and not _piloting(window, first, sunday):
+                known.update({(section, i, c): 0 for c in counts})
+    return known
+
+
+def _zero_beside_not_applicable(report) -> dict[Term, int]:
+    """A rate shown as not applicable: completed + did not attend is 0 (so both are), a
+    disproportionality group's 12-month cohort is 0, and an effects relative risk says r1 or
+    r0 is 0 (so the hidden one is, when the other is shown and not 0)."""
+    known: dict[Term, int] = {}
+    for i, row in enumerate(report.get("referrals") or []):
+        if "completion_rate" in row and row["completion_rate"] is None:
+            known.update({("referrals", i, c): 0 for c in ("completed", "did_not_attend")})
+    for i, row in enumerate(report.get("disproportionality") or []):
+        if "reoffending_12m_rate" in row and row["reoffending_12m_rate"] is None:
+            for c in ("reoffending_12m_cohort", "reoffending_12m_reoffenders"):
+                known[("disproportionality", i, c)] = 0
+    for i, row in enumerate(report.get("effects") or []):
+        if "relative_risk" in row and row["relative_risk"] is None:
+            r1, r0 = row["diverted_reoffenders"], row["comparison_reoffenders"]
+            if r1 in HIDDEN and r0 not in HIDDEN and r0 != 0:
+                known[("effects", i, "diverted_reoffenders")] = 0
+            if r0 in HIDDEN and r1 not in HIDDEN and r1 != 0:
+                known[("effects", i, "comparison_reoffenders")] = 0
+    return known
+
+
+def known_from_the_rules(report: Mapping[str, Any], windows=None) -> dict[Term, int]:
+    """Return the hidden counts the rules and "not applicable" rates give away (all 0)."""
+    known = _zero_beside_not_applicable(report)
+    if windows and "period_start" in report:
+        known.update(_zero_by_borough(report, windows))
+    return {t: v for t, v in known.items() if report[t[0]][t[1]][t[2]] in HIDDEN}
+
+
+def attack(report: Mapping[str, Any], *, windows=None) -> set[Term]:
+    """Return every hidden count the attacker can work out, by any route.
+
+    ``report`` is as ``suppress_report`` gives it (a withheld rate is ``"withheld"``, a rate
+    that does not exist is None); ``windows`` maps a borough to its (role, pilot start, pilot
+    end).
+    """
+    known = known_from_the_rules(report, windows)
+    return set(known) | set(linear_attack(report, known)) | set(rate_attack(report))
 
 
 # --- The trends page --------------------------------------------------------------------------
