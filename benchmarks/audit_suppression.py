@@ -13,7 +13,9 @@ estimates) so the pooling relations are exercised too. It then prints how many c
 primary and secondary suppression hide, how long suppression took, and what the independent
 attacker in ``tests/reports/attacker.py`` recovers: from primary suppression alone (the old
 behaviour), and from the suppressed report every human rendering shows (which should be
-nothing). ``--synthetic SEED`` instead audits a made-up report full of small numbers (33
+nothing). The attacker knows the boroughs' roles and pilot dates (public), so it reads a hidden
+diverted count in a comparison borough as 0, and a "not applicable" rate as its terms being 0.
+``--synthetic SEED`` instead audits a made-up report full of small numbers (33
 boroughs, 20 cohorts, no database needed) to show the audit at scale.
 """
 
@@ -42,7 +44,7 @@ def count_cells(shown: dict, original: dict) -> tuple[Counter, Counter, Counter]
 
 
 def primary_only(data: dict) -> dict:
-    """Return the report as it was shown before secondary suppression, withheld rates null."""
+    """Return the report as it was shown before secondary suppression."""
     from reports import suppression as s
 
     row_functions = {
@@ -55,7 +57,7 @@ def primary_only(data: dict) -> dict:
     out = dict(data)
     for section, function in row_functions.items():
         rows = [function(row) for row in data.get(section) or []]
-        out[section] = [{k: None if v == s.WITHHELD else v for k, v in r.items()} for r in rows]
+        out[section] = rows
     return out
 
 
@@ -76,7 +78,7 @@ def main() -> int:
     from reports.weeks import parse_week, week_just_ended
 
     if args.synthetic is not None:
-        totals = audit_report("synthetic", synthetic_report(args.synthetic))
+        totals = audit_report("synthetic", synthetic_report(args.synthetic), {})
         return 1 if totals["recovered"] else 0
     last = args.week or week_just_ended(timezone.localdate())
     monday = date.fromisoformat(parse_week(last)[0].isoformat())
@@ -87,7 +89,8 @@ def main() -> int:
     if args.weeks > 1:
         print(
             f"all {args.weeks} weeks: {totals['cells']} cells, {totals['primary']} primary, "
-            f"{totals['secondary']} secondary; attacker recovered {totals['leaked']} after "
+            f"{totals['secondary']} secondary, {totals['known']} fixed at 0 by the rules; "
+            f"attacker recovered {totals['leaked']} after "
             f"primary alone and {totals['recovered']} after secondary suppression"
         )
     return 1 if totals["recovered"] else 0
@@ -95,12 +98,15 @@ def main() -> int:
 
 def audit_week(week: str) -> Counter:
     """Suppress and attack one week's report, print its figures and return its totals."""
+    from boroughs.models import Borough
+    from reports.known_zeros import borough_windows
     from reports.measure import disproportionality, report_data
 
     data = report_data(week=week)
     data["disproportionality"] = disproportionality(week=week)
     data.setdefault("effects", pooled_effects(data["reoffending"]))
-    return audit_report(f"week {week}", data)
+    windows = borough_windows(Borough.objects.values_list("gss_code", flat=True))
+    return audit_report(f"week {week}", data, windows)
 
 
 def synthetic_report(seed: int) -> dict:
@@ -142,13 +148,18 @@ def synthetic_report(seed: int) -> dict:
     return data
 
 
-def audit_report(label: str, data: dict) -> Counter:
-    """Suppress and attack one report, print its figures and return its totals."""
-    from reports.suppression import suppressed_json
+def audit_report(label: str, data: dict, windows: dict) -> Counter:
+    """Suppress and attack one report, print its figures and return its totals.
+
+    The attacker reads the report as the renderings show it (``suppress_report``: a withheld
+    rate is told apart from one that is not applicable).
+    """
+    from reports.known_zeros import known_zero_cells
+    from reports.suppression import suppress_report
     from tests.reports.attacker import attack
 
     started = time.perf_counter()
-    shown = suppressed_json(data)
+    shown = suppress_report(data)
     took = time.perf_counter() - started
     cells, primary, secondary = count_cells(shown, data)
     print(f"{label}: suppression took {took:.2f} s")
@@ -157,9 +168,11 @@ def audit_report(label: str, data: dict) -> Counter:
         print(f"{section:<24}{cells[section]:>8}{primary[section]:>9}{secondary[section]:>11}")
     total = sum(cells.values())
     print(f"{'total':<24}{total:>8}{sum(primary.values()):>9}{sum(secondary.values()):>11}")
+    known = len(known_zero_cells(data, windows))
+    print(f"cells the rules fix at 0 (public, never cover): {known}")
     started = time.perf_counter()
-    leaked = attack(primary_only(data))
-    recovered = attack(shown)
+    leaked = attack(primary_only(data), windows=windows)
+    recovered = attack(shown, windows=windows)
     print(f"attacker on primary suppression alone: {len(leaked)} hidden cells recovered")
     print(f"attacker on the suppressed report: {len(recovered)} hidden cells recovered")
     print(f"(attacks took {time.perf_counter() - started:.2f} s)\n")
@@ -168,6 +181,7 @@ def audit_report(label: str, data: dict) -> Counter:
         primary=sum(primary.values()),
         secondary=sum(secondary.values()),
         leaked=len(leaked),
+        known=known,
         recovered=len(recovered),
     )
 

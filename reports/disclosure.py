@@ -237,6 +237,20 @@ def protect_numbered(
     return hidden, set(audit(relations, hidden))
 
 
+def _fixed_by(known: Collection[K], relations: Sequence[Mapping[K, int]]) -> set[K]:
+    """Return ``known`` and every cell a relation then fixes alone (``ALL`` of known parts)."""
+    public = set(known)
+    changed = bool(public)
+    while changed:
+        changed = False
+        for relation in relations:
+            rest = [k for k, c in relation.items() if c and k not in public]
+            if len(rest) == 1:
+                public.add(rest[0])
+                changed = True
+    return public
+
+
 def protect(
     *,
     order: Sequence[K],
@@ -249,10 +263,11 @@ def protect(
 
     ``order`` lists every cell once, in the stable order that breaks ties; a cell's cost is its
     value, so the smallest cells are hidden first. ``known`` cells are public whatever is shown
-    (fixed by the rules): they drop out of every relation, as shown cells do once substituted,
-    so none is hidden or used as cover, and the audit counts them as known.
+    (fixed by the rules), and so is a cell a relation fixes from known cells alone: they drop out
+    of every relation, as shown cells do once substituted, so none is hidden or used as cover,
+    and the audit counts them as known.
     """
-    public = set(known)
+    public = _fixed_by(known, relations)
     number = {key: i for i, key in enumerate(order)}
     hidden, exposed = protect_numbered(
         costs=[values[key] for key in order],
