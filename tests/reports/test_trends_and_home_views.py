@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, permissions, then the page's own reads: a fixed number, however many weeks.
 TRENDS_PAGE_QUERIES = 15  # 3 of them save the session (idle timeout)
-HOME_PAGE_QUERIES = 17  # with the session save and the second-factor check
+HOME_PAGE_QUERIES = 18  # with the session save, the second-factor check and boroughs' roles
 
 
 def someone(ref: str):
