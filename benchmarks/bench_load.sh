@@ -58,6 +58,12 @@ SEARCH_BODY="csrfmiddlewaretoken=${CSRF_TOKEN}&last_name=$(
   "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$SEARCH_LAST_NAME"
 )&date_of_birth_0=$((10#$DOB_DAY))&date_of_birth_1=$((10#$DOB_MONTH))&date_of_birth_2=${DOB_YEAR}"
 
+# The encounter search, by surname and date of birth (a list) and by reference (a redirect).
+SEARCH_NAME_BODY="csrfmiddlewaretoken=${CSRF_TOKEN}&search-encounter_ref=&search-last_name=$(
+  "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$SEARCH_LAST_NAME"
+)&search-date_of_birth_0=$((10#$DOB_DAY))&search-date_of_birth_1=$((10#$DOB_MONTH))&search-date_of_birth_2=${DOB_YEAR}"
+SEARCH_REF_BODY="csrfmiddlewaretoken=${CSRF_TOKEN}&search-encounter_ref=${ENCOUNTER_REF}&search-last_name="
+
 # Check each page answers as a signed-in officer would see it before timing it.
 check() {
   local status
@@ -67,6 +73,11 @@ check() {
 [ "$(check "$BASE/")" = 200 ] || { echo "The session was refused: home did not answer 200" >&2; exit 1; }
 [ "$(check -X POST -d "$SEARCH_BODY" "$BASE/encounters/new/")" = 302 ] \
   || { echo "The search form post did not redirect (status $(check -X POST -d "$SEARCH_BODY" "$BASE/encounters/new/"))" >&2; exit 1; }
+
+[ "$(check -X POST -d "$SEARCH_NAME_BODY" "$BASE/encounters/search/")" = 200 ] \
+  || { echo "The encounter search by surname did not answer 200" >&2; exit 1; }
+[ "$(check -X POST -d "$SEARCH_REF_BODY" "$BASE/encounters/search/")" = 302 ] \
+  || { echo "The encounter search by reference did not redirect" >&2; exit 1; }
 
 run() {  # name path [body]
   LOAD_NAME="$1" LOAD_BODY="${3:-}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
@@ -85,10 +96,16 @@ run healthz /healthz
 run sign-in /sign-in/
 run officer-home /
 run referrals-needing-action /referrals/needing-action/
+run queue-page-2 "/referrals/needing-action/?after=${QUEUE_AFTER}"
+run queue-least-overdue "/referrals/needing-action/?order=least"
+run queue-appointments "/referrals/needing-action/?due=appointment"
+run queue-one-borough "/referrals/needing-action/?borough=${QUEUE_BOROUGH}"
 run encounter-page "$ENCOUNTER_PATH"
 run person-page "$PERSON_PATH"
 run new-encounter-form /encounters/new/
 run new-encounter-post /encounters/new/ "$SEARCH_BODY"
+run search-by-name /encounters/search/ "$SEARCH_NAME_BODY"
+run search-by-ref /encounters/search/ "$SEARCH_REF_BODY"
 
 echo "Database: ${DATABASE_URL##*/}; gunicorn ${WORKERS} workers; wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s"
 echo "Person page: ${PERSON_ENCOUNTERS} encounters; raw output in $OUT"
