@@ -499,6 +499,40 @@ def referral_status_today(referral: Referral) -> ReferralStatus:
     )
 
 
+def referrals_due_dates_refresh() -> int:
+    """Work out again the queue's stored columns of every open referral; return how many moved.
+
+    The services keep them right as referrals change; this puts them right after a change
+    no service sees, such as a new ``REFERRAL_OUTCOME_DAYS``. The daily job runs it. The
+    columns are not history (the dates they come from are), so none is written.
+    """
+    moved = []
+    open_referrals = (
+        Referral.objects.filter(NO_TERMINAL_OUTCOME)
+        .select_related("encounter")
+        .only(
+            "appointment_on",
+            "attended_on",
+            "completed_on",
+            "did_not_attend_on",
+            "withdrawn_on",
+            "borough_id",
+            "due_on",
+            "overdue_from",
+            "encounter__borough_id",
+            "encounter__encounter_date",
+        )
+    )
+    for referral in open_referrals.iterator(chunk_size=2000):
+        stored = (referral.borough_id, referral.due_on, referral.overdue_from)
+        referral_due_dates_set(referral, encounter=referral.encounter)
+        if (referral.borough_id, referral.due_on, referral.overdue_from) != stored:
+            moved.append(referral)
+    with transaction.atomic():
+        Referral.objects.bulk_update(moved, ["borough", "due_on", "overdue_from"], batch_size=1000)
+    return len(moved)
+
+
 def referrals_flag_overdue(*, today: date | None = None) -> int:
     """Flag referrals with no terminal outcome N days after the encounter (daily job)."""
     today = today or timezone.localdate()
