@@ -49,6 +49,7 @@ from diversion.services import (
     new_pseudonym,
     outcome_date_errors,
     reason_rows,
+    referral_due_dates_set,
 )
 from diversion.validators import (
     birth_date_problem,
@@ -791,9 +792,11 @@ def _store_details(
         reasons.extend(reason_rows(encounter.pk, item.assessment.reasons))
         links.extend(exclusion_rows(encounter.pk, (factor_ids[c] for c in item.row.exclusions)))
         if encounter.decision == Decision.DIVERTED:
-            referrals.append(
-                Referral(encounter=encounter, provider=item.row.provider, **item.row.outcomes)
+            referral = Referral(
+                encounter=encounter, provider=item.row.provider, **item.row.outcomes
             )
+            referral_due_dates_set(referral, encounter=encounter)
+            referrals.append(referral)
     EncounterReason.objects.bulk_create(reasons, batch_size=BATCH_SIZE)
     EncounterExclusion.objects.bulk_create(links, batch_size=BATCH_SIZE)
     bulk_create_with_history(
