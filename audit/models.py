@@ -45,6 +45,12 @@ class Action(models.TextChoices):
     AUDIT_VIEW = "audit.view", "Searched the audit trail"
     AUDIT_EXPORT = "audit.export", "Exported the audit trail"
     RETENTION_RUN = "retention.run", "Anonymised people past the retention period"
+    USER_INVITE = "user.invite", "Invited a person to sign in"
+    USER_INVITATION_SEND = "user.invitation", "Sent an invitation again"
+    USER_CHANGE = "user.change", "Changed a person's role or boroughs"
+    USER_DEACTIVATE = "user.deactivate", "Deactivated a person's account"
+    USER_REACTIVATE = "user.reactivate", "Reactivated a person's account"
+    USER_PASSWORD_SET = "user.password-set", "Set their password from an invitation"
 
 
 class AuditEvent(models.Model):

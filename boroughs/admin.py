@@ -15,6 +15,7 @@ from audit.history import audit_as
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.roles import Role
 from boroughs.services import REASON_MAX_LENGTH, borough_configuration_errors, borough_configure
+from boroughs.users import holds_power
 
 
 class BoroughAdminForm(forms.ModelForm):
@@ -128,11 +129,6 @@ class ServiceUserCreationForm(UserCreationForm, _ReasonMixin):
     """Django's new-user form, asking why the account is made."""
 
 
-def _holds_power(user: User) -> bool:
-    """Return whether the account can change other accounts or the service's set-up."""
-    return user.is_superuser or user.is_staff or user.groups.filter(name=Role.ADMIN).exists()
-
-
 @admin.register(User)
 class ServiceUserAdmin(SimpleHistoryAdmin, UserAdmin):
     """Users with their roles (groups) and, for officers, their boroughs.
@@ -190,7 +186,7 @@ class ServiceUserAdmin(SimpleHistoryAdmin, UserAdmin):
             return False
         if obj is None or request.user.is_superuser or obj.pk == request.user.pk:
             return True
-        return not _holds_power(obj)
+        return not holds_power(obj)
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         # Read by django-simple-history for the user's record and its group changes.

@@ -32,6 +32,10 @@ def task(name: str) -> Task:
     """Return the registered task ``name``.
 
     Services enqueue their tasks by name, so they need not import the task modules, which
-    import the services: the tasks depend on the services, never the other way round.
+    import the services: the tasks depend on the services, never the other way round. A web
+    process has not imported the task modules (only a worker does at start), so they are
+    discovered here the first time a name is missing.
     """
+    if name not in app.tasks:
+        app.loader.import_default_modules()
     return app.tasks[name]

@@ -21,15 +21,13 @@ from boroughs.models import Borough
 from boroughs.roles import Role
 from diversion.choices import Decision
 from diversion.models import Encounter
-from reports import measure
+from reports import measure, trend_suppression
 from reports.models import ReportStatus, ReportVersion
 from reports.renderings.tables import format_cell
 from reports.suppression import (
+    SUPPRESSED,
     WITHHELD,
     is_suppressed,
-    suppress_activity_row,
-    suppress_referral_row,
-    suppress_reoffending_row,
     suppress_report,
 )
 from reports.weeks import parse_week, week_of
@@ -70,6 +68,17 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def _week_counts(end: date) -> dict[str, Count]:
+    """The weekly counts, with referral outcomes dated up to ``end``."""
+    return {
+        "encounters": Count("id"),
+        "diverted": Count("id", filter=Q(decision=Decision.DIVERTED)),
+        "declined": Count("id", filter=Q(decision=Decision.DECLINED)),
+        "completed": Count("referral", filter=Q(referral__completed_on__lte=end)),
+        "did_not_attend": Count("referral", filter=Q(referral__did_not_attend_on__lte=end)),
+    }
+
+
 def _weekly_counts(*, start: date, end: date, borough: str) -> dict[str, dict[str, int]]:
     """Count encounters and referral outcomes per ISO week in one grouped query.
 
@@ -82,20 +91,79 @@ def _weekly_counts(*, start: date, end: date, borough: str) -> dict[str, dict[st
     rows = (
         encounters.annotate(monday=TruncWeek("encounter_date"))
         .values("monday")
-        .annotate(
-            encounters=Count("id"),
-            diverted=Count("id", filter=Q(decision=Decision.DIVERTED)),
-            declined=Count("id", filter=Q(decision=Decision.DECLINED)),
-            completed=Count("referral", filter=Q(referral__completed_on__lte=end)),
-            did_not_attend=Count("referral", filter=Q(referral__did_not_attend_on__lte=end)),
-        )
+        .annotate(**_week_counts(end))
         .order_by("monday")
     )
     return {week_of(_as_date(row.pop("monday"))): row for row in rows}
 
 
+BoroughDates = tuple[str, date | None, date | None]  # role, pilot start, pilot end
+
+
+def _weekly_counts_by_borough(
+    *, start: date, end: date
+) -> tuple[dict[tuple[str, str], dict[str, int]], dict[str, BoroughDates]]:
+    """Count every pilot and comparison borough's weeks in one grouped query.
+
+    Each borough's role and pilot dates come with its rows, so the trends page knows which
+    weeks a borough could not divert anyone in, as any reader of the rules does.
+    """
+    rows = (
+        Encounter.objects.filter(
+            encounter_date__range=(start, end),
+            borough__role__in=[Borough.Role.PILOT, Borough.Role.COMPARISON],
+        )
+        .annotate(monday=TruncWeek("encounter_date"))
+        .values(
+            "monday",
+            "borough__gss_code",
+            "borough__role",
+            "borough__pilot_start",
+            "borough__pilot_end",
+        )
+        .annotate(**_week_counts(end))
+        .order_by("monday", "borough__gss_code")
+    )
+    counts, boroughs = {}, {}
+    for row in rows:
+        code = row.pop("borough__gss_code")
+        boroughs[code] = (
+            row.pop("borough__role"),
+            row.pop("borough__pilot_start"),
+            row.pop("borough__pilot_end"),
+        )
+        counts[(week_of(_as_date(row.pop("monday"))), code)] = row
+    return counts, boroughs
+
+
+def _could_divert(borough: BoroughDates, week: str) -> bool:
+    """Say whether a borough was a pilot on any day of the week (its dates are public)."""
+    role, start, end = borough
+    monday, sunday = parse_week(week)
+    if role != Borough.Role.PILOT or start is None:
+        return False
+    return start <= sunday and (end is None or end >= monday)
+
+
 def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+EMPTY_WEEK: dict[str, int] = dict.fromkeys(trend_suppression.WEEK_COUNTS, 0)
+
+
+def _week_rows(weeks: Sequence[str], counts: Mapping[str, Mapping[str, int]]) -> list[dict]:
+    """Turn counts by week into one row per week, with its rates; a week with none is 0."""
+    rows = []
+    for week in weeks:
+        found = counts.get(week, EMPTY_WEEK)
+        row: dict[str, Any] = {"week": week, **found}
+        row["acceptance_rate"] = _rate(found["diverted"], found["diverted"] + found["declined"])
+        row["completion_rate"] = _rate(
+            found["completed"], found["completed"] + found["did_not_attend"]
+        )
+        rows.append(row)
+    return rows
 
 
 def weekly_series(*, first_week: str, last_week: str, borough: str = ALL) -> list[dict]:
@@ -108,23 +176,47 @@ def weekly_series(*, first_week: str, last_week: str, borough: str = ALL) -> lis
     start, _ = parse_week(first_week)
     _, end = parse_week(last_week)
     counts = _weekly_counts(start=start, end=end, borough=borough)
-    empty: dict[str, int] = {
-        "encounters": 0,
-        "diverted": 0,
-        "declined": 0,
-        "completed": 0,
-        "did_not_attend": 0,
+    return _week_rows(_weeks_between(first_week, last_week), counts)
+
+
+@dataclass(frozen=True)
+class EveryView:
+    """The unsuppressed weekly rows of every view, and the weeks each borough could not divert."""
+
+    series: dict[str, list[dict]]
+    no_diversion: set[tuple[int, str]]  # (week's position, borough)
+
+
+def weekly_series_every_view(*, first_week: str, last_week: str) -> EveryView:
+    """Return ``weekly_series`` for ``ALL`` and every pilot and comparison borough, unsuppressed.
+
+    Two grouped queries whatever the number of weeks or boroughs: ``ALL`` (every encounter)
+    and one row per borough and week. A borough with no encounters in the weeks has no series:
+    its view is all zeros.
+    """
+    start, _ = parse_week(first_week)
+    _, end = parse_week(last_week)
+    weeks = _weeks_between(first_week, last_week)
+    counts, boroughs = _weekly_counts_by_borough(start=start, end=end)
+    by_borough: dict[str, dict[str, dict[str, int]]] = {}
+    for (week, code), found in counts.items():
+        by_borough.setdefault(code, {})[week] = found
+    series = {code: _week_rows(weeks, found) for code, found in by_borough.items()}
+    series[ALL] = _week_rows(weeks, _weekly_counts(start=start, end=end, borough=ALL))
+    no_diversion = {
+        (i, code)
+        for code, dates in boroughs.items()
+        for i, week in enumerate(weeks)
+        if not _could_divert(dates, week)
     }
-    rows = []
-    for week in _weeks_between(first_week, last_week):
-        found = counts.get(week, empty)
-        row: dict[str, Any] = {"week": week, **found}
-        row["acceptance_rate"] = _rate(found["diverted"], found["diverted"] + found["declined"])
-        row["completion_rate"] = _rate(
-            found["completed"], found["completed"] + found["did_not_attend"]
-        )
-        rows.append(row)
-    return rows
+    return EveryView(series=series, no_diversion=no_diversion)
+
+
+def _reoffending_and_effects(last_week: str) -> dict[str, list[dict]]:
+    """Every reoffending row (each N) and effects row as of the week's end, from one query."""
+    _, end = parse_week(last_week)
+    counts = measure._reoffending_counts_by_months(end)
+    return {"reoffending": measure._reoffending(counts), "effects": measure._effects(counts)}
 
 
 def reoffending_by_cohort(*, last_week: str, borough: str = ALL) -> list[dict]:
@@ -133,41 +225,31 @@ def reoffending_by_cohort(*, last_week: str, borough: str = ALL) -> list[dict]:
     The same single query as the weekly report, as of the chosen week's end: only cohorts whose
     12-month windows have all closed, with the Wilson interval.
     """
-    _, end = parse_week(last_week)
-    rows = measure._reoffending(measure._reoffending_counts_by_months(end))
+    rows = _reoffending_and_effects(last_week)["reoffending"]
     return [r for r in rows if r["months"] == TREND_MONTHS and r["borough"] == borough]
 
 
-def _withheld_unless_all_shown(rate: float | None, parts: Sequence[int]) -> float | str | None:
-    """Withhold a rate when any count it is made from is suppressed.
+def shown_reoffending_by_cohort(*, last_week: str, borough: str = ALL) -> list[dict]:
+    """Return the 12-month rows for one view, suppressed as the weekly report suppresses them.
 
-    Checking each term, not just the numerator and the sum, stops a rate shown beside one of
-    its terms giving away the other.
+    Every borough, ``ALL``, every N and the effects rows are suppressed together with the
+    report's rule, so no view (nor the report for the same week) gives away another's hidden
+    cell: ``ALL`` against its boroughs, a cohort's size at another N, the pooled effects.
     """
-    if rate is None:
-        return None
-    return WITHHELD if any(is_suppressed(part) for part in parts) else rate
+    shown = suppress_report(_reoffending_and_effects(last_week))["reoffending"]
+    return [r for r in shown if r["months"] == TREND_MONTHS and r["borough"] == borough]
 
 
 def suppress_week_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Suppress one week of ``weekly_series`` for people to read."""
-    shown = {
-        **suppress_activity_row(row),
-        **suppress_referral_row(
-            {
-                "completed": row["completed"],
-                "did_not_attend": row["did_not_attend"],
-                "completion_rate": row["completion_rate"],
-            }
-        ),
+    """Suppress one week of ``weekly_series`` alone (primary suppression only).
+
+    The trends page suppresses every view together (``trend_suppression``); this is the
+    one-row rule it starts from.
+    """
+    hidden = {
+        key: SUPPRESSED for key in trend_suppression.WEEK_COUNTS if is_suppressed(row.get(key))
     }
-    shown["acceptance_rate"] = _withheld_unless_all_shown(
-        row["acceptance_rate"], (row["diverted"], row["declined"])
-    )
-    shown["completion_rate"] = _withheld_unless_all_shown(
-        shown["completion_rate"], (row["completed"], row["did_not_attend"])
-    )
-    return shown
+    return trend_suppression.shown_week(row, hidden)
 
 
 @dataclass(frozen=True)
@@ -182,15 +264,24 @@ class Trends:
 
 
 def trends(*, first_week: str, last_week: str, borough: str = ALL) -> Trends:
-    """Return the suppressed weekly series and 12-month reoffending for the trends page."""
-    weeks = weekly_series(first_week=first_week, last_week=last_week, borough=borough)
-    reoffending = reoffending_by_cohort(last_week=last_week, borough=borough)
+    """Return the suppressed weekly series and 12-month reoffending for the trends page.
+
+    Every borough's view and ``ALL`` are suppressed together, so that no hidden cell of one
+    view can be worked out from the others (``reports.trend_suppression``).
+    """
+    every = weekly_series_every_view(first_week=first_week, last_week=last_week)
+    series = every.series
+    if borough not in series:
+        series[borough] = _week_rows(_weeks_between(first_week, last_week), {})
+    weeks = trend_suppression.suppress_weekly(
+        series, borough=borough, no_diversion=every.no_diversion
+    )
     return Trends(
         first_week=first_week,
         last_week=last_week,
         borough=borough,
-        weeks=[suppress_week_row(row) for row in weeks],
-        reoffending=[suppress_reoffending_row(row) for row in reoffending],
+        weeks=weeks,
+        reoffending=shown_reoffending_by_cohort(last_week=last_week, borough=borough),
     )
 
 

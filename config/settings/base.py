@@ -126,6 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# An invitation's one-time set-password link works for this many days (boroughs/users.py).
+PASSWORD_RESET_TIMEOUT = env.int("INVITATION_DAYS", default=7) * 24 * 60 * 60
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user name and address is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",

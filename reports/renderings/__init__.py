@@ -9,8 +9,6 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from django.template.loader import render_to_string
-
 from diversion.formula_safety import SafeCsvWriter, safe_workbook
 from reports import charts
 from reports.models import ReportStatus, ReportVersion
@@ -363,13 +361,15 @@ def _sheet_title(table: Table) -> str:
     return titles.get(table.key, table.key[:31])
 
 
-def print_html(version: ReportVersion) -> str:
-    """Return the HTML the PDF is made from: the page's template in its print variant."""
-    return render_to_string("reports/version_print.html", version_context(version, for_print=True))
+def print_html(version: ReportVersion, *, full: bool = False) -> str:
+    """Return the HTML the PDF is made from (``reports.renderings.pdf``)."""
+    from reports.renderings import pdf
+
+    return pdf.print_html(version, full=full)
 
 
-def render_pdf(version: ReportVersion) -> bytes:
-    """Print the report page to PDF with WeasyPrint, watermarked DRAFT unless approved."""
-    from weasyprint import HTML
+def render_pdf(version: ReportVersion, *, full: bool = False) -> bytes:
+    """Print the report to PDF, watermarked DRAFT unless approved; ``full`` adds the appendix."""
+    from reports.renderings import pdf
 
-    return HTML(string=print_html(version)).write_pdf()
+    return pdf.render_pdf(version, full=full)

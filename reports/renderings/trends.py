@@ -8,7 +8,7 @@ from typing import Any
 from reports import charts
 from reports.renderings.tables import GROUP_LABELS, Cell, Column, Table
 from reports.selectors import Trends
-from reports.suppression import SUPPRESSED, WITHHELD
+from reports.suppression import SECONDARY, SUPPRESSED, WITHHELD
 from reports.trend_charts import Series, weekly_chart
 
 WEEK_COLUMNS = [
@@ -34,11 +34,12 @@ REOFFENDING_COLUMNS = [
 
 def _number(value: Any) -> float | None:
     """Return a plottable number, or None for a suppressed, withheld or missing one."""
-    return None if value in (None, SUPPRESSED, WITHHELD) else float(value)
+    return None if value in (None, SUPPRESSED, SECONDARY, WITHHELD) else float(value)
 
 
 def _hidden(rows: list[dict], key: str, label: str) -> list[str]:
-    return [f"{row['week']} {label}" for row in rows if row[key] in (SUPPRESSED, WITHHELD)]
+    hidden = (SUPPRESSED, SECONDARY, WITHHELD)
+    return [f"{row['week']} {label}" for row in rows if row[key] in hidden]
 
 
 def _counts_chart(trends: Trends, where: str) -> charts.Chart:

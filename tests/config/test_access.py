@@ -1,4 +1,5 @@
-"""Every page needs sign-in except sign-in itself and the health checks; roles land at home."""
+"""Every page needs sign-in except sign-in itself, the health checks and the pages an
+invitation's set-password link leads to; roles land at home."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -7,7 +8,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-OPEN = {"/healthz", "/readyz", "/sign-in/"}
+OPEN = {"/healthz", "/readyz", "/sign-in/", "/set-password/done/"}
 
 
 def _routes(patterns=None, prefix: str = "") -> list[str]:

@@ -71,6 +71,19 @@ TABLE: dict[str, tuple[str, dict, dict | None]] = {
     "boroughs:list": ("get", AUDIT, None),
     "boroughs:change": ("get", AUDIT, None),
     "boroughs:history": ("get", AUDIT, None),
+    # People who sign in: admins only. Changing the officer is allowed; sending an officer who
+    # has a password an invitation is refused with a message (a redirect).
+    "users:list": ("get", AUDIT, None),
+    "users:invite": ("get", AUDIT, None),
+    "users:detail": ("get", AUDIT, None),
+    "users:change": ("get", AUDIT, None),
+    "users:deactivate": ("get", AUDIT, None),
+    "users:reactivate": ("get", AUDIT, None),
+    "users:resend": ("post", AUDIT, None),
+    # An invitation's set-password link works without signing in (a made-up token is refused
+    # on the page itself).
+    "set_password": ("get", OPEN, None),
+    "set_password_done": ("get", OPEN, None),
     "reports:build": ("post", SUBMIT, None),
     "reports:job_detail": ("get", VIEW_REPORTS, None),
     "reports:job_status": ("get", VIEW_REPORTS, None),
@@ -137,6 +150,9 @@ def world(officer, analyst, approver, admin_user, lewisham):
         "week": version.week,
         "number": version.number,
         "fmt": "csv",
+        "user_pk": officer.pk,
+        "uidb64": "MQ",
+        "token": "made-up-token",
     }
     root = User.objects.create_superuser("root", password="a-long-password-1")
     enrol(root)  # a superuser needs a second factor, as admins and approvers do

@@ -258,3 +258,93 @@ def rate_attack(report: Mapping[str, Any]) -> list[Term]:
 def attack(report: Mapping[str, Any]) -> set[Term]:
     """Return every hidden count the attacker can work out, by either route."""
     return set(linear_attack(report)) | set(rate_attack(report))
+
+
+# --- The trends page --------------------------------------------------------------------------
+
+WEEK_COUNTS = ("encounters", "diverted", "declined", "completed", "did_not_attend")
+WEEK_RATES = {
+    "acceptance_rate": ("diverted", "declined"),
+    "completion_rate": ("completed", "did_not_attend"),
+}
+
+
+def _known_from_the_rules(
+    views: Mapping[str, list[Mapping[str, Any]]], shown: dict[tuple, Any], comparison
+) -> set[tuple]:
+    """Fill in hidden counts the rules give away: 0 in a comparison borough (no diversions),
+    and 0 beside a rate shown as "not applicable" (nothing to divide by)."""
+    known = {
+        key
+        for key, value in shown.items()
+        if key[1] in comparison and key[2] != "encounters" and value in HIDDEN
+    }
+    for code, rows in views.items():
+        for row in rows:
+            for rate, terms in WEEK_RATES.items():
+                if row.get(rate) is None:
+                    known |= {(row["week"], code, f) for f in terms if row[f] in HIDDEN}
+    shown.update(dict.fromkeys(known, 0))
+    return known
+
+
+def _read_from_rates(views: Mapping[str, list[Mapping[str, Any]]]) -> set[tuple]:
+    """A hidden term beside a rate that is shown: the rate and the other term give it away."""
+    found = set()
+    for code, rows in views.items():
+        for row in rows:
+            for rate, terms in WEEK_RATES.items():
+                if row.get(rate) not in (None, "withheld"):
+                    found |= {(row["week"], code, f) for f in terms if row[f] in HIDDEN}
+    return found
+
+
+def _solve_totals(views: Mapping[str, list[Mapping[str, Any]]], shown: dict) -> set[tuple]:
+    """Solve ALL = the sum of the boroughs, week by week and count by count."""
+    boroughs = sorted(code for code in views if code != "ALL")
+    name = {key: ("t", 0, repr(key)) for key in shown}
+    value = {name[key]: v for key, v in shown.items()}
+    eqs: list[Equation] = [
+        [(name[(row["week"], "ALL", field)], 1)]
+        + [(name[(row["week"], code, field)], -1) for code in boroughs]
+        for row in views["ALL"]
+        for field in WEEK_COUNTS
+    ]
+    unknowns = {t for eq in eqs for t, _ in eq if value[t] in HIDDEN}
+    solved: dict[Term, Fraction] = {}
+    for numbers in _components(unknowns, eqs):
+        terms = sorted({t for n in numbers for t, _ in eqs[n] if t in unknowns})
+        column = {t: i for i, t in enumerate(terms)}
+        matrix = []
+        for n in numbers:
+            row = [Fraction(0)] * (len(terms) + 1)
+            for t, c in eqs[n]:
+                if t in column:
+                    row[column[t]] += c
+                else:
+                    row[-1] -= c * value[t]
+            matrix.append(row)
+        solved.update(_solve(terms, matrix))
+    return {key for key in shown if name[key] in solved}
+
+
+def trends_weekly_attack(
+    views: Mapping[str, list[Mapping[str, Any]]], *, comparison: tuple[str, ...] = ()
+) -> set[tuple]:
+    """Return every hidden weekly count the trends page's views give away, as (week, borough,
+    count).
+
+    ``views`` maps ``ALL`` and each borough to the weekly rows its view shows. The attacker
+    assumes that ``ALL`` is exactly the sum of the boroughs it can open (each week, each count),
+    knows from the rules that a ``comparison`` borough diverts nobody (so its diverted,
+    declined, completed and did-not-attend are 0), recovers a hidden term from a rate shown
+    beside the other one, and reads "not applicable" beside hidden terms as their sum being 0.
+    """
+    shown = {
+        (row["week"], code, field): row[field]
+        for code, rows in views.items()
+        for row in rows
+        for field in WEEK_COUNTS
+    }
+    known = _known_from_the_rules(views, shown, comparison)
+    return known | _solve_totals(views, shown) | _read_from_rates(views)

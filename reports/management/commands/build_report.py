@@ -1,7 +1,9 @@
 """``build_report --week YYYY-Www [--format json|csv|xlsx|pdf] [--suppressed] [--output PATH]``.
 
 SPEC §6-7. ``--suppressed`` writes the JSON as every human rendering sees it (small numbers
-hidden); the other formats are always suppressed, so with them it changes nothing.
+hidden); the other formats are always suppressed, so with them it changes nothing. ``--full``
+(this service's addition, PDF only) adds the whole reoffending table to the PDF as an appendix;
+the PDF otherwise shows a summary and points to the CSV and XLSX, which always have every row.
 """
 
 import json
@@ -20,18 +22,32 @@ from reports.weeks import WeekError, parse_week
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
 
-def rendering(version: ReportVersion, fmt: str, *, suppressed: bool = False) -> bytes:
+def rendering(
+    version: ReportVersion, fmt: str, *, suppressed: bool = False, full: bool = False
+) -> bytes:
     """Return one rendering; JSON is the unsuppressed SPEC §6 data product unless suppressed."""
     if fmt == "json":
         data = suppressed_json(version.data) if suppressed else version.data
         return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    if fmt == "pdf":
+        from reports.renderings.pdf import render_pdf
+
+        return render_pdf(version, full=full)
     # Imported here so the command still builds JSON if a rendering's library is missing.
     from reports.renderings import render
 
     return render(version, fmt)
 
 
-def problems(*, week: str, fmt: str, given: str, suppressed: bool, output: str | None) -> list[str]:
+def problems(
+    *,
+    week: str,
+    fmt: str,
+    given: str,
+    suppressed: bool,
+    output: str | None,
+    full: bool = False,
+) -> list[str]:
     """List every problem with the command's options, so all are reported at once."""
     errors: list[str] = []
     try:
@@ -40,6 +56,12 @@ def problems(*, week: str, fmt: str, given: str, suppressed: bool, output: str |
         errors.append(f"--week: {exc}")
     if fmt not in FORMATS:
         errors.append(f"--format must be json, csv, xlsx or pdf, not {given!r}")
+    if full and fmt != "pdf":
+        # Nothing else would change: CSV, XLSX and JSON always have every reoffending row.
+        errors.append(
+            "--full only works with --format pdf: it adds the full reoffending table to the PDF "
+            "(CSV, XLSX and JSON always have every row)"
+        )
     if output:
         parent = Path(output).expanduser().resolve().parent
         if not parent.is_dir():
@@ -65,6 +87,11 @@ class Command(BaseCommand):
             action="store_true",
             help="with --format json: hide small numbers as every human rendering does",
         )
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="with --format pdf: add the full reoffending table as an appendix",
+        )
 
     def handle(
         self,
@@ -73,10 +100,13 @@ class Command(BaseCommand):
         format: str,
         output: str | None,
         suppressed: bool = False,
+        full: bool = False,
         **options,
     ) -> None:
         fmt = (format or "").strip().lower()
-        errors = problems(week=week, fmt=fmt, given=format, suppressed=suppressed, output=output)
+        errors = problems(
+            week=week, fmt=fmt, given=format, suppressed=suppressed, output=output, full=full
+        )
         if errors:
             raise CommandError("\n".join(errors))
 
@@ -88,12 +118,13 @@ class Command(BaseCommand):
                 f"Nothing had changed since {version.week} version {version.number}, "
                 "so that version was reused."
             )
-        content = rendering(version, fmt, suppressed=suppressed)
+        content = rendering(version, fmt, suppressed=suppressed, full=full)
         audit_record(
             by=command_actor(username=options.get("user")),
             action=Action.REPORT_BUILD,
             target=f"report:{version.week}/v{version.number}",
-            detail=f"format: {fmt}; new version: {'yes' if created else 'no'}",
+            detail=f"format: {fmt}{'; full' if full else ''}; "
+            f"new version: {'yes' if created else 'no'}",
             channel="command",
         )
         if output:
