@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from diversion.choices import Decision, EncounterSource
+from diversion.demo_copy import REBUILD_FROM, Rebuild
 from diversion.encounter_rows import OUTCOME_COLUMNS
 from diversion.models import (
     Encounter,
@@ -22,16 +23,54 @@ from diversion.models import (
     Person,
     Referral,
 )
-from diversion.staging import Table, execute, ordered_text
+from diversion.staging import Table, execute, fetch, is_postgresql, ordered_text
 
 if TYPE_CHECKING:
     from diversion.imports import Staging
 
+# The tables an import writes, with their history, whose indexes a large import rebuilds.
+REBUILT = (
+    Person,
+    Encounter,
+    EncounterReason,
+    EncounterExclusion,
+    Referral,
+    Person.history.model,
+    Encounter.history.model,
+    Referral.history.model,
+)
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
-def store_judged(staging: Staging, *, reason: str) -> int:
-    """Store every judged row; return how many people were created."""
+def store_judged(staging: Staging, *, reason: str, judged_rows: int) -> int:
+    """Store every judged row; return how many people were created.
+
+    A load that is large beside what is stored sets the tables' secondary indexes and keys
+    aside and makes them again afterwards (`Rebuild`), as `seed_demo` does: building an index
+    once costs far less than keeping it up to date row by row, and one join checks a foreign
+    key for every row at once. Other sessions wait on the tables meanwhile.
+    """
+    rebuild = _rebuild(judged_rows)
+    people = _store(staging, reason=reason)
+    if rebuild is not None:
+        with connection.cursor() as cursor:
+            rebuild.restore(cursor)
+    return people
+
+
+def _rebuild(judged_rows: int) -> Rebuild | None:
+    if not is_postgresql() or judged_rows < REBUILD_FROM:
+        return None
+    stored = fetch("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [_table(Encounter)])[
+        0
+    ][0]
+    if judged_rows < stored:
+        return None
+    with connection.cursor() as cursor:
+        return Rebuild(cursor, of=REBUILT)
+
+
+def _store(staging: Staging, *, reason: str) -> int:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows, judged = staging.rows.name, staging.judged.name
     new_people = Table("import_encounter_new_person", [("person_ref", "text"), ("line", "int")])

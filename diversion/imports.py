@@ -141,7 +141,11 @@ def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
         decisions = judge_rows(staging, lookups, today, errors)
         if errors:
             raise ImportFailed(errors.listed())
-        people_created = store_judged(staging, reason=f"import_encounters {source_name}"[:100])
+        people_created = store_judged(
+            staging,
+            reason=f"import_encounters {source_name}"[:100],
+            judged_rows=sum(decisions.values()),
+        )
         staging.drop()
     return ImportResult(
         imported=sum(decisions.values()),
