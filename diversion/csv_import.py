@@ -14,7 +14,7 @@ to a staging table (`diversion.staging`), not into a list.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +29,6 @@ __all__ = [
     "ErrorList",
     "Record",
     "column_order_key",
-    "data_records",
     "header_names",
     "read_date",
     "read_grams",
@@ -62,14 +61,6 @@ def column_order_key(columns: Sequence[str], *, unknown: int) -> SortKey:
 def header_names(record: Record) -> list[str]:
     """Return the header's names as typed, less spaces and a byte order mark."""
     return [name.strip().lstrip("\ufeff") for name in record.cells]
-
-
-def data_records(records: Iterator[Record]) -> Iterator[Record]:
-    """Yield the records after the header, skipping blank lines (which keep their numbers)."""
-    for record in records:
-        if not record.problem and not any(cell.strip() for cell in record.cells):
-            continue
-        yield record
 
 
 def read_date(text: str, *, noun: str) -> tuple[date | None, str | None]:

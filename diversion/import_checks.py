@@ -24,7 +24,7 @@ from diversion.encounter_rows import (
     columns_of,
 )
 from diversion.models import Encounter, EncounterExclusion
-from diversion.staging import as_bool, as_date, as_grams, execute, stream
+from diversion.staging import as_bool, as_date, as_grams, execute, is_postgresql, stream
 
 NEW, REPEATED, STORED = 0, 1, 2
 LOOKUP_CHUNK = 900  # below SQLite's oldest limit on query parameters
@@ -37,6 +37,9 @@ def check_across_rows(
     """Run every check across rows, noting errors; return how many rows are stored unchanged."""
     execute(f"CREATE INDEX {table}_ref ON {table} (encounter_ref, line)")
     execute(f"CREATE INDEX {table}_person ON {table} (person_ref, line)")
+    execute(f"CREATE INDEX {table}_line ON {table} (line)")
+    if is_postgresql():
+        execute(f"ANALYZE {table}")
     _repeated_references(table, errors)
     unchanged = _stored_rows(table, lookups, errors)
     _rule_problems(table, pending, errors)

@@ -106,8 +106,9 @@ def judge_rows(
         if not problems and not errors:
             decisions[decision] = decisions.get(decision, 0) + 1
             _stage_judgement(staging, row.line, assessment, policy.pk)
-    for table in (staging.judged, staging.reasons):
+    for table in (staging.judged, staging.reasons, staging.exclusions):
         table.flush()
+        table.index("line")
     return decisions
 
 

@@ -88,6 +88,18 @@ class Table:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
 
+    def index(self, *columns: str) -> None:
+        """Index the table (once it is loaded), and tell PostgreSQL's planner what it holds.
+
+        Temporary tables are never analysed automatically: without this, the planner guesses
+        they are tiny and joins them row by row.
+        """
+        with connection.cursor() as cursor:
+            name = f"{self.name}_{'_'.join(columns)}"
+            cursor.execute(f"CREATE INDEX {name} ON {self.name} ({', '.join(columns)})")
+            if is_postgresql():
+                cursor.execute(f"ANALYZE {self.name}")
+
     def add(self, values: tuple[Any, ...]) -> None:
         """Queue one row; every ``CHUNK`` rows are written."""
         self._buffer.append(values)
