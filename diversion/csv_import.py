@@ -14,9 +14,11 @@ to a staging table (`diversion.staging`), not into a list.
 from __future__ import annotations
 
 import codecs
+import itertools
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -93,11 +95,11 @@ def utf8_problem_line(path: Path) -> int | None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0  # bytes of the text (after the byte order mark) given to the decoder so far
     with path.open("rb") as file:
-        first = True
-        for chunk in iter(lambda: file.read(CHUNK_BYTES), b""):
-            if first and chunk.startswith(BOM):
-                chunk = chunk[len(BOM) :]
-            first = False
+        head = file.read(len(BOM))
+        chunks = itertools.chain(
+            [] if head == BOM else [head], iter(partial(file.read, CHUNK_BYTES), b"")
+        )
+        for chunk in chunks:
             pending = len(decoder.getstate()[0])
             try:
                 decoder.decode(chunk)
