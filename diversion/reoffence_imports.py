@@ -192,7 +192,8 @@ def reoffences_import(
         result = _store(known.name, by=by, reason=f"Imported from {source_name}"[:100])
         for table in (staged, known):
             table.drop()
-        execute(f"DROP TABLE IF EXISTS {HELD}")
+        for name in (HELD, ALLOWED):
+            execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
@@ -273,19 +274,24 @@ def _check_people(staged: str, known: str, errors: LineErrors) -> None:
         execute(f"ANALYZE {known}")
 
 
+ALLOWED = "import_reoffence_allowed"
+# What each source reference of the file may stand for: what is stored with it, or else what
+# the first row of the file that gives it says.
+_ALLOWED_SQL = """
+CREATE TEMPORARY TABLE {allowed} AS
+SELECT source_ref, person_id, offence_date, offence_type FROM {held}
+UNION ALL
+SELECT k.source_ref, k.person_id, k.offence_date, k.offence_type
+FROM {known} k
+JOIN (SELECT source_ref, min(line) AS line FROM {known} WHERE source_ref <> ''
+      GROUP BY source_ref) f ON f.line = k.line
+WHERE NOT EXISTS (SELECT 1 FROM {held} h WHERE h.source_ref = k.source_ref)
+"""
 _CONFLICTS_SQL = """
-UPDATE {known} SET conflict = %s WHERE source_ref <> '' AND (
-    (EXISTS (SELECT 1 FROM {held} h WHERE h.source_ref = {known}.source_ref)
-     AND NOT EXISTS (
-        SELECT 1 FROM {held} h WHERE h.source_ref = {known}.source_ref
-        AND h.person_id = {known}.person_id AND h.offence_date = {known}.offence_date
-        AND h.offence_type = {known}.offence_type))
-    OR (NOT EXISTS (SELECT 1 FROM {held} h WHERE h.source_ref = {known}.source_ref)
-     AND EXISTS (
-        SELECT 1 FROM {known} f
-        WHERE f.line = (SELECT min(g.line) FROM {known} g WHERE g.source_ref = {known}.source_ref)
-        AND (f.person_id <> {known}.person_id OR f.offence_date <> {known}.offence_date
-             OR f.offence_type <> {known}.offence_type)))
+UPDATE {known} SET conflict = %s WHERE source_ref <> '' AND NOT EXISTS (
+    SELECT 1 FROM {allowed} a WHERE a.source_ref = {known}.source_ref
+    AND a.person_id = {known}.person_id AND a.offence_date = {known}.offence_date
+    AND a.offence_type = {known}.offence_type
 )
 """
 
@@ -305,7 +311,12 @@ def _check_source_refs(known: str, errors: LineErrors) -> None:
     execute(f"CREATE INDEX {HELD}_source ON {HELD} (source_ref)")
     if is_postgresql():
         execute(f"ANALYZE {HELD}")
-    execute(_CONFLICTS_SQL.format(known=known, held=HELD), [True])
+    execute(f"DROP TABLE IF EXISTS {ALLOWED}")
+    execute(_ALLOWED_SQL.format(allowed=ALLOWED, known=known, held=HELD))
+    execute(f"CREATE INDEX {ALLOWED}_key ON {ALLOWED} (source_ref, person_id, offence_date)")
+    if is_postgresql():
+        execute(f"ANALYZE {ALLOWED}")
+    execute(_CONFLICTS_SQL.format(known=known, allowed=ALLOWED), [True])
     for line, source_ref in stream(
         f"SELECT line, source_ref FROM {known} WHERE conflict ORDER BY line"  # nosec B608
     ):
