@@ -54,10 +54,10 @@ from diversion.models import (  # noqa: E402
 # virtualenv's editable install points at (so "before" figures are of the code before).
 RUN = """
 import runpy, sys
-sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable")]
-code, command, path = sys.argv[1:]
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable" not in repr(f)]
+code, *arguments = sys.argv[1:]
 sys.path[:] = [code] + [p for p in sys.path if p not in ("", ".")]
-sys.argv = [code + "/manage.py", command, path]
+sys.argv = [code + "/manage.py", *arguments]
 runpy.run_path(code + "/manage.py", run_name="__main__")
 """
 FLOOR_ROWS_PER_S = 10_000
@@ -133,7 +133,7 @@ def _run(command: str, path: Path, code: Path = ROOT) -> tuple[float, float, str
     started = time.perf_counter()
     done = subprocess.run(  # nosec B603
         ["/usr/bin/time", "-v", sys.executable, "-c", RUN, str(code), command, str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, cwd=code,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
