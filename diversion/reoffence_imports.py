@@ -153,13 +153,15 @@ def _check_row(record: Record, header: list[str], today: date, errors: LineError
     if not values["person_ref"] or "person_ref" in problems:
         return None
     good = not (bad or problems) and offence_date is not None
+    if not good:  # only its person is looked at: refused text (a NUL, say) is never staged
+        return (line, values["person_ref"], None, "", "", False)
     return (
         line,
         values["person_ref"],
         offence_date,
         values["offence_type"],
         values["source_ref"],
-        good,
+        True,
     )
 
 
