@@ -143,8 +143,9 @@ class Rebuild:
     are checked again when they are added back, so nothing goes unchecked. Primary keys stay.
     """
 
-    def __init__(self, cursor: Any) -> None:
-        tables = [model._meta.db_table for model in MODELS]
+    def __init__(self, cursor: Any, of: Iterable[type[models.Model]] = MODELS) -> None:
+        tables = [model._meta.db_table for model in of]
+        self.tables = tables
         cursor.execute(_INDEXES_SQL, [tables])
         self.indexes: list[tuple[str, str]] = cursor.fetchall()
         cursor.execute(_CONSTRAINTS_SQL, [tables])
@@ -166,7 +167,7 @@ class Rebuild:
         for table, name, definition in self.constraints:
             if definition.startswith("FOREIGN KEY"):
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in MODELS))
+        cursor.execute("ANALYZE " + ", ".join(self.tables))
 
 
 class Formatter:
