@@ -211,7 +211,8 @@ def cohort_counts(*, cohorts: int = 6, small: tuple[str, str, int] | None = None
 
     Cohorts 2024-01 onwards, Lewisham and Hackney and ALL, both groups, at 3, 6 and 12 months;
     the pooled rows add the cohorts up, as the query does. ``small`` = (borough, group, cohort
-    index) gives that cohort 2 reoffenders at every N, a count people must not see.
+    index) gives that cohort 2 reoffenders at every N, a count people must not see, and that
+    borough and group's other cohorts none at 3 months, so its 3-month ``effects`` row pools 2.
     """
     from reports.measure import month_key
 
@@ -225,9 +226,12 @@ def cohort_counts(*, cohorts: int = 6, small: tuple[str, str, int] | None = None
                     LEWISHAM: (40 + k, 6 + k + months // 3 + g),
                     HACKNEY: (30 + 2 * k, 5 + months // 3 + 2 * g),
                 }
-                if small is not None and small[:2] in ((LEWISHAM, group), (HACKNEY, group)):
+                if small is not None and small[1] == group:
+                    size = parts[small[0]][0]
                     if k == small[2]:
-                        parts[small[0]] = (parts[small[0]][0], 2)
+                        parts[small[0]] = (size, 2)
+                    elif months == 3:
+                        parts[small[0]] = (size, 0)
                 parts["ALL"] = tuple(map(sum, zip(*parts.values(), strict=True)))
                 for borough, (size, reoffenders) in parts.items():
                     row = ("cohort", mk, group, borough, months, size, reoffenders, reoffenders)
