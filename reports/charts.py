@@ -245,9 +245,12 @@ def _forest_limit(rows: Sequence[ForestRow]) -> float:
 
 
 def _points(value: float) -> str:
-    """Write a difference as signed percentage points: "+10", "−5", "0"."""
-    text = f"{value * 100:+.0f}".replace("-", "\u2212")
-    return "0" if text in ("+0", "\u22120") else text
+    """Write a difference as signed percentage points: "+10", "−12.5", "0"."""
+    points = round(value * 100, 1)
+    if points == 0:
+        return "0"
+    text = f"{points:+.0f}" if points == int(points) else f"{points:+.1f}"
+    return text.replace("-", "\u2212")
 
 
 def _forest_axis(left: int, width: int, top: int, bottom: int, limit: float) -> list[str]:
@@ -262,6 +265,7 @@ def _forest_axis(left: int, width: int, top: int, bottom: int, limit: float) -> 
             f"{_points(step * limit)}</text>"
         )
     parts.append(
+        f'<text x="8" y="{bottom + 18}" fill="{TEXT}">Percentage points</text>'
         f'<text x="{left}" y="{bottom + 38}" fill="{TEXT}">&#8592; diverted reoffended less</text>'
         f'<text x="{left + width}" y="{bottom + 38}" text-anchor="end" fill="{TEXT}">'
         "diverted reoffended more &#8594;</text>"
