@@ -281,8 +281,8 @@ class _Forest:
     limit: float
     label_w: int = 170
     plot_w: int = 400
-    line: int = 15
-    gap: int = 13
+    line: int = 13
+    gap: int = 9
     top: int = 8
 
     @property

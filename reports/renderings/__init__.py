@@ -90,7 +90,7 @@ def _name(user) -> str:
 
 
 def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[str, Any]:
-    """Return the context the page and the PDF share: cover, tables and charts."""
+    """Return the PDF's context: cover, tables and charts (the web page's is ``page``)."""
     labels = selectors.report_labels(version.data)
     tables = report_tables(version.data, version.extra, labels)
     by_key = {t.key: t for t in tables}

@@ -88,7 +88,11 @@ def test_desktop_shows_the_headline_and_the_decision_within_two_screens(
     assert bottom(chart) < bottom(page.get_by_role("heading", name="Your decision"))
     assert bottom(decide) < TWO_SCREENS, "the decision is within the first two screens"
     height = page_height(page)
-    print(f"\nReport page height at 1280x800: {height} px")
+    print(
+        f"\nReport page height at 1280x800: {height} px; the effect's sentence ends at "
+        f"{bottom(page.get_by_text('Within 12 months,')):.0f} px, Save decision at "
+        f"{bottom(decide):.0f} px"
+    )
     assert height < MOST_PIXELS["desktop"]
     assert axe_violations(page) == []
     folder = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
