@@ -478,7 +478,6 @@ class Labels:
     reasons: dict[str, str]
 
 
-REASON_LABELS: dict[str, str] = dict(Reason.choices)
 LABELLED_SECTIONS = ("activity", "referrals", "reoffending", "effects")
 
 
@@ -495,7 +494,7 @@ def reason_labels(reasons: Iterable[str]) -> dict[str, str]:
     """Map reason codes to plain English, naming exclusion factors by their label."""
     codes = {r.split(":", 1)[1] for r in reasons if r.startswith("exclusion:")}
     factors = dict(ExclusionFactor.objects.filter(code__in=codes).values_list("code", "label"))
-    labels = dict(REASON_LABELS)
+    labels: dict[str, str] = dict(Reason.choices)
     for code in codes:
         labels[f"exclusion:{code}"] = f"Exclusion: {factors.get(code, code)}"
     return labels
@@ -600,8 +599,10 @@ def reoffending_page(
     page: str | int | None,
     per_page: int = REOFFENDING_PAGE_SIZE,
 ) -> Page:
-    """Return one page of ``reoffending_rows``; a page number that is no number gives the
-    first page, and one past the end the last."""
+    """Return one page of ``reoffending_rows``.
+
+    A page number that is no number gives the first page, and one past the end the last.
+    """
     rows = reoffending_rows(data, boroughs=boroughs, only=only)
     return Paginator(rows, per_page).get_page(page)
 
