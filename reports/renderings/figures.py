@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reports import charts
-from reports.renderings.tables import ALL, Cell, Column, Table
+from reports.renderings.tables import ALL, COHORT_REOFFENDING_COLUMNS, Cell, Column, Table
 from reports.suppression import WITHHELD, suppress_report
 
 
@@ -105,15 +105,7 @@ def reoffending_chart(data: Mapping[str, Any]) -> tuple[charts.Chart | None, Tab
         "with lines for the 95% confidence interval. The table next to it gives the figures.",
         points=points,
     )
-    columns = [
-        Column("cohort", "Cohort", "text"),
-        Column("group", "Group", "text"),
-        Column("cohort_size", "People"),
-        Column("reoffenders", "Reoffenders"),
-        Column("rate", "Rate", "rate"),
-        Column("ci_low", "Lower 95% limit", "rate"),
-        Column("ci_high", "Upper 95% limit", "rate"),
-    ]
+    columns = COHORT_REOFFENDING_COLUMNS
     table = Table(
         "reoffending_chart",
         chart.title,

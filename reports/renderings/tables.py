@@ -313,3 +313,15 @@ def report_tables(
         effects_table(data, boroughs),
         *disproportionality_tables(extra),
     ]
+
+
+# The reoffending-by-cohort table beneath the report's and the trends page's cohort charts.
+COHORT_REOFFENDING_COLUMNS = [
+    Column("cohort", "Cohort", "text"),
+    Column("group", "Group", "text"),
+    Column("cohort_size", "People"),
+    Column("reoffenders", "Reoffenders"),
+    Column("rate", "Rate", "rate"),
+    Column("ci_low", "Lower 95% limit", "rate"),
+    Column("ci_high", "Upper 95% limit", "rate"),
+]
