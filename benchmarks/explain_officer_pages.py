@@ -6,7 +6,9 @@
 Each page is requested as the named officer (default: the demo `officer`, who works in eight
 boroughs) through Django's test client; every SQL statement it runs, except the session and
 user look-ups every page shares, is explained with ANALYZE and BUFFERS, so the plans show what
-PostgreSQL really did. Default paths: the home page, the queue's first page and a later one.
+PostgreSQL really did. Default paths: the home page and the queue (most and least overdue
+first, missed appointments only); pass others, e.g. an encounter or person page
+(benchmarks/load_targets.py prints the busiest ones).
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 SHARED = ("django_session", '"auth_user"', "auth_permission", "auth_group")
-DEFAULT_PATHS = ["/", "/referrals/needing-action/", "/referrals/needing-action/?page=14"]
+DEFAULT_PATHS = [
+    "/",
+    "/referrals/needing-action/",
+    "/referrals/needing-action/?order=least",
+    "/referrals/needing-action/?due=appointment",
+]
 
 
 def explain(sql: str) -> str:

@@ -28,6 +28,7 @@ from django.test import Client  # noqa: E402
 
 from boroughs.models import OfficerAssignment  # noqa: E402
 from diversion.models import Encounter  # noqa: E402
+from diversion.selectors import referral_queue_page, referrals_due  # noqa: E402
 
 
 def _officer(username: str):
@@ -59,6 +60,9 @@ def main() -> None:
     client.force_login(user)
     secret = _get_new_csrf_string()
     person = encounter.person
+    # The queue's second page, as its "Next" link gives it, and one borough on its own.
+    first = referral_queue_page(referrals=referrals_due(user=user))
+    after = "{}.{}".format(*first.next_after) if first.next_after else ""
     values = {
         "SESSION_ID": client.cookies["sessionid"].value,
         # What a browser holds after loading a form: the secret in the cookie, a masked token
@@ -70,6 +74,9 @@ def main() -> None:
         "SEARCH_LAST_NAME": person.last_name,
         "SEARCH_DOB": person.date_of_birth.isoformat(),
         "PERSON_ENCOUNTERS": busiest["n"],
+        "ENCOUNTER_REF": encounter.encounter_ref,
+        "QUEUE_AFTER": after,
+        "QUEUE_BOROUGH": encounter.borough_id,
     }
     for name, value in values.items():
         print(f"{name}={shlex.quote(str(value))}")

@@ -31,7 +31,7 @@ from diversion.models import (
     SubstanceLimit,
 )
 from diversion.policies import policy_is_locked
-from diversion.services import outcome_date_errors
+from diversion.services import outcome_date_errors, referral_due_dates_set
 
 LOCKED_MESSAGE = (
     "Version {version} has already judged encounters, so it cannot be changed or deleted: "
@@ -434,6 +434,11 @@ class ReferralAdmin(CorrectionAdmin):
         "flagged_at",
         "created_at",
     )
+
+    def save_model(self, request: HttpRequest, obj: Referral, form, change: bool) -> None:
+        # A corrected date moves the referral in the work queue, as the services' would.
+        referral_due_dates_set(obj, encounter=obj.encounter)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Reoffence)

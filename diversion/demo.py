@@ -51,6 +51,7 @@ from diversion.models import (
     Reoffence,
 )
 from diversion.policies import PolicyBook
+from diversion.referral_status import due_dates
 from diversion.services import REFERENCE_ALPHABET, exclusion_rows, reason_rows
 
 LONDON = ZoneInfo("Europe/London")
@@ -513,6 +514,13 @@ def _referral(draw: _Draw, setting: Setting, borough_id: int, day: date) -> Refe
     flagged_at = None
     if flag_day <= today and (ended is None or ended > flag_day):
         flagged_at = datetime.combine(flag_day, time(5, 30), tzinfo=LONDON)
+    due_on, overdue_from = due_dates(
+        encounter_date=day,
+        appointment_on=appointment,
+        attended_on=attended,
+        ended=ended is not None,
+        outcome_days=setting.outcome_days,
+    )
     return ReferralRow(
         provider_id=provider_id,
         appointment_on=appointment,
@@ -521,6 +529,8 @@ def _referral(draw: _Draw, setting: Setting, borough_id: int, day: date) -> Refe
         did_not_attend_on=did_not_attend,
         withdrawn_on=withdrawn,
         flagged_at=flagged_at,
+        due_on=due_on,
+        overdue_from=overdue_from,
     )
 
 
@@ -767,6 +777,9 @@ def _chunk_write(
                     did_not_attend_on=r.did_not_attend_on,
                     withdrawn_on=r.withdrawn_on,
                     flagged_at=r.flagged_at,
+                    borough_id=row.borough_id,
+                    due_on=r.due_on,
+                    overdue_from=r.overdue_from,
                 )
             )
     EncounterReason.objects.bulk_create(reasons, batch_size=BATCH_SIZE)

@@ -55,7 +55,8 @@ COLUMNS: dict[type, tuple[str, ...]] = {
     EncounterExclusion: ("id", "encounter_id", "factor_id", "position"),
     Referral: (
         "id", "encounter_id", "provider_id", "appointment_on", "attended_on", "completed_on",
-        "did_not_attend_on", "withdrawn_on", "flagged_at", "created_at",
+        "did_not_attend_on", "withdrawn_on", "flagged_at", "created_at", "borough_id",
+        "due_on", "overdue_from",
     ),
     Reoffence: (
         "id", "person_id", "offence_date", "offence_type", "source_ref", "source",
@@ -142,8 +143,9 @@ class Rebuild:
     are checked again when they are added back, so nothing goes unchecked. Primary keys stay.
     """
 
-    def __init__(self, cursor: Any) -> None:
-        tables = [model._meta.db_table for model in MODELS]
+    def __init__(self, cursor: Any, of: Iterable[type[models.Model]] = MODELS) -> None:
+        tables = [model._meta.db_table for model in of]
+        self.tables = tables
         cursor.execute(_INDEXES_SQL, [tables])
         self.indexes: list[tuple[str, str]] = cursor.fetchall()
         cursor.execute(_CONSTRAINTS_SQL, [tables])
@@ -165,7 +167,7 @@ class Rebuild:
         for table, name, definition in self.constraints:
             if definition.startswith("FOREIGN KEY"):
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in MODELS))
+        cursor.execute("ANALYZE " + ", ".join(self.tables))
 
 
 class Formatter:
@@ -240,7 +242,7 @@ class Formatter:
 
     def _referrals(self, chunk: Chunk, first_encounter: int) -> str:
         rows = [
-            (first_encounter + i, e.referral)
+            (first_encounter + i, e.borough_id, e.referral)
             for i, e in enumerate(chunk.encounters)
             if e.referral is not None
         ]
@@ -248,8 +250,9 @@ class Formatter:
         return "".join(
             f"{first + n}\t{encounter_id}\t{_text(r.provider_id)}\t{_text(r.appointment_on)}\t"
             f"{_text(r.attended_on)}\t{_text(r.completed_on)}\t{_text(r.did_not_attend_on)}\t"
-            f"{_text(r.withdrawn_on)}\t{_text(r.flagged_at)}\t{self.now}\n"
-            for n, (encounter_id, r) in enumerate(rows)
+            f"{_text(r.withdrawn_on)}\t{_text(r.flagged_at)}\t{self.now}\t{borough_id}\t"
+            f"{_text(r.due_on)}\t{_text(r.overdue_from)}\n"
+            for n, (encounter_id, borough_id, r) in enumerate(rows)
         )
 
     def _reoffences(self, chunk: Chunk, person_ids: Mapping[int, int]) -> str:

@@ -32,6 +32,8 @@ class ReferralRow:
     did_not_attend_on: date | None
     withdrawn_on: date | None
     flagged_at: datetime | None
+    due_on: date | None  # referral_status.due_dates, as the services store them
+    overdue_from: date | None
 
 
 @dataclass(slots=True)

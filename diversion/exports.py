@@ -4,7 +4,8 @@ No names, dates of birth, PNC IDs or person references ever leave through here: 
 known only by their stored random pseudonym. On PostgreSQL the database computes every column
 and streams the file itself (``COPY (SELECT ...) TO STDOUT``), so a million rows take seconds
 and memory stays flat. Elsewhere (SQLite) rows are read chunk by chunk through the ORM and
-written by Python; both paths write the same bytes.
+written by Python; both paths write the same bytes. Both read from the reporting database
+(``config.db_router``): the read replica when one is configured, else default.
 """
 
 import codecs
@@ -16,11 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, BinaryIO, TextIO
 
-from django.db import connection
 from django.db.models import Case, CharField, Model, Q, Value, When
 from django.utils import timezone
 
 from boroughs.models import Borough
+from config.db_router import reporting_alias, reporting_connection
 from diversion.choices import AGE_BANDS, OTHER_AGE_BAND, Decision, ReferralStatus
 from diversion.eligibility import grams
 from diversion.formula_safety import SafeCsvWriter, safe_cell, safe_sql
@@ -94,7 +95,7 @@ def _status_sql() -> tuple[str, list[Any]]:
 
 
 def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+    return reporting_connection().ops.quote_name(model._meta.db_table)
 
 
 def _select_sql() -> tuple[str, list[Any]]:
@@ -166,14 +167,16 @@ class EncounterCsv:
     def __init__(self, *, portable: bool = False) -> None:
         self.rows = 0
         self.failure: BaseException | None = None
-        self.portable = portable or connection.vendor != "postgresql"
+        # COPY bypasses the router, so it takes its cursor from the reporting connection.
+        self.connection = reporting_connection()
+        self.portable = portable or self.connection.vendor != "postgresql"
 
     def __iter__(self) -> Iterator[bytes]:
         yield HEADER
         yield from (self._written() if self.portable else self._copied())
 
     def _copied(self) -> Iterator[bytes]:
-        with connection.cursor() as cursor:
+        with self.connection.cursor() as cursor:
             sql = copy_sql(cursor.cursor)
             read_fd, write_fd = os.pipe()
             fcntl.fcntl(write_fd, F_SETPIPE_SZ, PIPE_SIZE)
@@ -186,8 +189,8 @@ class EncounterCsv:
             finally:
                 os.close(read_fd)
                 copier.join()
-                if self.failure and not connection.in_atomic_block:
-                    connection.close()  # a COPY cut short: start the next query afresh
+                if self.failure and not self.connection.in_atomic_block:
+                    self.connection.close()  # a COPY cut short: start the next query afresh
         if self.failure:
             raise self.failure
 
@@ -203,7 +206,7 @@ class EncounterCsv:
     def _written(self) -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = SafeCsvWriter(buffer)
-        for row in _rows():
+        for row in _rows(using=self.connection.alias):
             writer.writerow(row)
             self.rows += 1
             if buffer.tell() >= READ_SIZE:
@@ -235,14 +238,14 @@ def encounters_export(*, stream: TextIO | BinaryIO, portable: bool = False) -> i
 
 def encounters_count() -> int:
     """Return how many encounters an export would write now (for the audit trail)."""
-    return Encounter.objects.count()
+    return Encounter.objects.using(reporting_alias()).count()
 
 
 # ---------------------------------------------------------------------------------------------
 # Portable path (SQLite): rows through the ORM in chunks, cells made safe by SafeCsvWriter.
 
 
-def _rows() -> Iterator[tuple]:
+def _rows(*, using: str) -> Iterator[tuple]:
     """Yield the export's values in (encounter_date, encounter_ref) order, chunk by chunk."""
     status = Case(
         When(~Q(decision=Decision.DIVERTED), then=Value("")),
@@ -251,7 +254,8 @@ def _rows() -> Iterator[tuple]:
         output_field=CharField(),
     )
     query = (
-        Encounter.objects.order_by("encounter_date", "encounter_ref")
+        Encounter.objects.using(using)
+        .order_by("encounter_date", "encounter_ref")
         .annotate(referral_status=status)
         .values_list(
             "pk",
@@ -273,17 +277,18 @@ def _rows() -> Iterator[tuple]:
     for row in query.iterator(chunk_size=CHUNK_SIZE):
         batch.append(row)
         if len(batch) == CHUNK_SIZE:
-            yield from _with_reasons(batch)
+            yield from _with_reasons(batch, using=using)
             batch = []
     if batch:
-        yield from _with_reasons(batch)
+        yield from _with_reasons(batch, using=using)
 
 
-def _with_reasons(batch: list[tuple]) -> Iterator[tuple]:
+def _with_reasons(batch: list[tuple], *, using: str) -> Iterator[tuple]:
     """Add each encounter's reasons, in their stored order, with one query per chunk."""
     reasons: dict[int, list[str]] = defaultdict(list)
     for encounter_id, code in (
-        EncounterReason.objects.filter(encounter_id__in=[row[0] for row in batch])
+        EncounterReason.objects.using(using)
+        .filter(encounter_id__in=[row[0] for row in batch])
         .order_by("encounter_id", "position")
         .values_list("encounter_id", "code")
     ):

@@ -7,6 +7,7 @@ models hold data and the constraints the database can keep.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -144,7 +145,13 @@ class Person(models.Model):
     class Meta:
         ordering = ["last_name", "first_name"]
         verbose_name_plural = "people"
-        indexes = [models.Index(fields=["last_name", "date_of_birth"], name="person_surname_dob")]
+        indexes = [
+            # Officers find people by surname (any case) and date of birth, and open a record
+            # by its reference typed in any case: indexes on what those look-ups compare, so
+            # they stay quick at a million rows (issue 8).
+            models.Index(Upper("last_name"), "date_of_birth", name="person_surname_upper_dob"),
+            models.Index(Upper("person_ref"), name="person_ref_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -226,6 +233,9 @@ class Encounter(models.Model):
     class Meta:
         ordering = ["-encounter_date", "-encounter_ref"]
         indexes = [
+            # An encounter reference typed in any case opens it (issue 8: a scan of every
+            # encounter without it).
+            models.Index(Upper("encounter_ref"), name="encounter_ref_upper"),
             models.Index(fields=["person", "encounter_date"], name="encounter_person_date"),
             models.Index(fields=["borough", "encounter_date"], name="encounter_borough_date"),
             # "My recent encounters" on the officer's home page: ten rows off this index.
@@ -330,18 +340,52 @@ class Referral(models.Model):
         null=True, blank=True, help_text="When the daily check found no outcome in time"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the work queue filters and sorts by, kept by the services that change a referral
+    # (referral_status.due_dates), so the queue is one index read in its own order (issue 8).
+    borough = models.ForeignKey(
+        Borough,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # Leads the referral_due_borough index.
+        help_text="The encounter's borough",
+    )
+    due_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="First day it needs the officer; empty once it has a final outcome",
+    )
+    overdue_from = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day its days overdue count from",
+    )
 
-    history = HistoricalRecords()
+    # Derived columns are not history: the dates they come from are.
+    history = HistoricalRecords(excluded_fields=["borough", "due_on", "overdue_from"])
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The officer's work queue reads only referrals with no final outcome: a small,
-            # working set, where scanning every encounter in the officer's boroughs grew with
-            # history (issue 8). Same condition as referral_status.NO_TERMINAL_OUTCOME.
+            # The officer's work queue reads only referrals with no final outcome, most overdue
+            # first: a LIMIT off these partial indexes reads only the rows it shows, where a
+            # sort of every due referral grew with history (issue 8). Same condition as
+            # referral_status.NO_TERMINAL_OUTCOME. By borough for one borough (and for few
+            # rows in many); by date alone when the officer's boroughs hold most of them.
             models.Index(
-                fields=["encounter", "appointment_on", "attended_on"],
-                name="referral_open",
+                fields=["borough", "overdue_from", "id"],
+                name="referral_due_borough",
+                condition=Q(
+                    completed_on__isnull=True,
+                    did_not_attend_on__isnull=True,
+                    withdrawn_on__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["overdue_from", "id"],
+                name="referral_due",
                 condition=Q(
                     completed_on__isnull=True,
                     did_not_attend_on__isnull=True,

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Case, CharField, DurationField, F, Q, Value, When
+from django.db.models import Case, CharField, F, Q, Value, When
 
 from diversion.choices import ReferralStatus
 
@@ -65,48 +65,56 @@ def appointment_passed(
     return appointment_on is not None and appointment_on < day and not attended_on and not ended
 
 
-def due_annotations(
-    *, today: date, outcome_days: int, encounter_date: str = "encounter__encounter_date"
-) -> dict:
-    """Return annotations giving each open referral what is due and how many days overdue.
+def due_dates(
+    *,
+    encounter_date: date,
+    appointment_on: date | None,
+    attended_on: date | None,
+    ended: bool,
+    outcome_days: int,
+) -> tuple[date | None, date | None]:
+    """Return ``(due_on, overdue_from)``: when a referral needs the officer, and since when.
 
-    ``appointment_overdue`` counts days since a passed appointment with no attendance;
-    ``outcome_overdue`` days since the outcome fell due (encounter date + ``outcome_days``),
-    0 on the day it falls due. A referral due for both is due for whichever came first
-    (the larger count; the appointment on a tie). ``due`` is null when nothing is due yet.
-    Everything is computed by the database, so the queue can filter and sort on it.
-    ``encounter_date`` names the encounter's date on the queryset (a join or an alias).
+    ``due_on`` is the first day it is due: the day after a missed appointment (one with no
+    attendance), or the day the outcome falls due (``outcome_days`` after the encounter),
+    whichever comes first. ``overdue_from`` is the day its days overdue count from: the
+    appointment's own date, or the outcome's due date (so 1 day overdue the day after a missed
+    appointment, 0 on the day the outcome falls due; the appointment on a tie). Neither depends
+    on today: a referral is due on ``day`` when ``due_on <= day``, ``day - overdue_from`` days
+    overdue. Both are None once it has a final outcome. Stored on the referral by the services
+    (issue 8), so the work queue is one index read in the order it shows.
     """
-    cutoff = today - timedelta(days=outcome_days)
-    appointment_passed_q = Q(appointment_on__lt=today, attended_on__isnull=True)
-    outcome_due_q = Q(**{f"{encounter_date}__lte": cutoff})
-    appointment_days = Value(today) - F("appointment_on")
-    outcome_days_expr = Value(cutoff) - F(encounter_date)
+    if ended:
+        return None, None
+    outcome_due = encounter_date + timedelta(days=outcome_days)
+    if appointment_on is not None and attended_on is None and appointment_on <= outcome_due:
+        return min(appointment_on + timedelta(days=1), outcome_due), appointment_on
+    return outcome_due, outcome_due
+
+
+def appointment_due_q(today: date) -> Q:
+    """Return the filter for referrals due because their appointment passed with no attendance.
+
+    The appointment is what made it due when it is what the days overdue count from; on the
+    day a tied outcome falls due, the appointment has not yet passed, so the outcome is due.
+    """
+    return Q(attended_on__isnull=True, appointment_on=F("overdue_from"), overdue_from__lt=today)
+
+
+def due_annotations(*, today: date) -> dict:
+    """Return annotations giving each due referral what is due and how many days overdue.
+
+    ``due`` is a missed appointment or a late outcome, ``days_overdue`` counts from the stored
+    ``overdue_from`` (see ``due_dates``); a referral due for both is due for whichever came
+    first (the appointment on a tie). Computed by the database from the referral's own row.
+    """
     return {
-        "appointment_overdue": Case(
-            When(appointment_passed_q, then=appointment_days),
-            default=None,
-            output_field=DurationField(),
-        ),
-        "outcome_overdue": Case(
-            When(outcome_due_q, then=outcome_days_expr), default=None, output_field=DurationField()
-        ),
         "due": Case(
-            When(
-                appointment_passed_q
-                & (~outcome_due_q | Q(appointment_overdue__gte=F("outcome_overdue"))),
-                then=Value(DUE_APPOINTMENT),
-            ),
-            When(outcome_due_q, then=Value(DUE_OUTCOME)),
-            default=None,
+            When(appointment_due_q(today), then=Value(DUE_APPOINTMENT)),
+            default=Value(DUE_OUTCOME),
             output_field=CharField(),
         ),
-        "days_overdue": Case(
-            When(Q(due=DUE_APPOINTMENT), then=F("appointment_overdue")),
-            When(Q(due=DUE_OUTCOME), then=F("outcome_overdue")),
-            default=None,
-            output_field=DurationField(),
-        ),
+        "days_overdue": Value(today) - F("overdue_from"),
     }
 
 

@@ -5,19 +5,19 @@ outside them is "not found" (404), so its existence is not given away.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
-from diversion.choices import Decision, ReoffenceSource
+from diversion.choices import ReoffenceSource
 from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral, Reoffence
 from diversion.referral_status import NO_TERMINAL_OUTCOME, due_annotations
 
@@ -26,8 +26,13 @@ MY_RECENT_ENCOUNTERS = 10
 QUEUE_PAGE_SIZE = 20
 # Counts on officer pages stop here: "500 or more" is as useful as 3,107 and far cheaper.
 COUNT_CAP = 500
-# Most overdue first (True) or least; the primary key breaks ties, for keyset paging.
-QUEUE_ORDER = {True: (F("days_overdue").desc(), "pk"), False: (F("days_overdue").asc(), "pk")}
+# Most overdue first (True) or least: by the day the days overdue count from, which orders
+# them the same way from the stored column its index holds. The primary key breaks ties,
+# for keyset paging.
+QUEUE_ORDER: dict[bool, tuple[str | OrderBy, str]] = {
+    True: ("overdue_from", "pk"),
+    False: (F("overdue_from").desc(), "pk"),
+}
 
 
 def _officer_boroughs(user: User) -> QuerySet[OfficerAssignment, Any]:
@@ -255,26 +260,26 @@ def referrals_due(
 ) -> QuerySet[Referral]:
     """Return open referrals in the officer's boroughs that need action, with what is due.
 
-    Each row is annotated by `diversion.referral_status.due_annotations`: ``due`` (a missed
-    appointment or a late outcome) and ``days_overdue``. ``borough_id`` and ``due`` narrow it.
+    Read from the referral's own stored columns (``borough``, ``due_on``, ``overdue_from``,
+    kept by the services), so the queue is a read of the ``referral_due`` indexes in the
+    order it shows. Each row is annotated by `diversion.referral_status.due_annotations`:
+    ``due`` (a missed appointment or a late outcome) and ``days_overdue``. ``borough_id`` and
+    ``due`` narrow it.
     """
     today = today or timezone.localdate()
-    outcome_days = settings.REFERRAL_OUTCOME_DAYS
-    cutoff = today - timedelta(days=outcome_days)
     referrals = (
         Referral.objects.filter(
             NO_TERMINAL_OUTCOME,
-            Q(appointment_on__lt=today, attended_on__isnull=True)
-            | Q(encounter__encounter_date__lte=cutoff),
-            encounter__borough_id__in=_officer_boroughs(user),
-            # Always true of a referral; it lets PostgreSQL read the diverted-encounter index.
-            encounter__decision=Decision.DIVERTED,
+            borough_id__in=_officer_boroughs(user),
+            due_on__lte=today,
+            # Implied by due_on (never after it); it bounds the index read from today back.
+            overdue_from__lte=today,
         )
-        .annotate(**due_annotations(today=today, outcome_days=outcome_days))
+        .annotate(**due_annotations(today=today))
         .select_related("encounter__person", "encounter__borough", "provider")
     )
     if borough_id is not None:
-        referrals = referrals.filter(encounter__borough_id=borough_id)
+        referrals = referrals.filter(borough_id=borough_id)
     if due:
         referrals = referrals.filter(due=due)  # type: ignore[misc]  # annotated by due_annotations
     return referrals
@@ -285,7 +290,27 @@ class QueuePage:
     """One page of the work queue and where the next one starts (None on the last page)."""
 
     rows: list[Referral]
-    next_after: tuple[int, int] | None
+    next_after: tuple[int, int] | None  # (overdue_from as date.toordinal(), id) of the last row
+
+
+def _after(
+    referrals: QuerySet[Referral], *, most_overdue_first: bool, after: tuple[int, int]
+) -> QuerySet[Referral]:
+    """Return the referrals past a keyset position, in the queue's order.
+
+    The position is the last row's ``overdue_from`` (as a day number, ``date.toordinal``) and
+    id: it does not depend on today, so a page link still follows on after midnight. The
+    plain bound on ``overdue_from`` lets the index read start at the position.
+    """
+    since = date.fromordinal(max(after[0], 1))
+    pk = after[1]
+    if most_overdue_first:
+        return referrals.filter(
+            Q(overdue_from__gt=since) | Q(overdue_from=since, pk__gt=pk), overdue_from__gte=since
+        )
+    return referrals.filter(
+        Q(overdue_from__lt=since) | Q(overdue_from=since, pk__gt=pk), overdue_from__lte=since
+    )
 
 
 def referral_queue_page(
@@ -295,25 +320,22 @@ def referral_queue_page(
     after: tuple[int, int] | None = None,
     size: int | None = None,
 ) -> QueuePage:
-    """Return a page of ``referrals_due`` by days overdue, after a (days, id) keyset position.
+    """Return a page of ``referrals_due`` by days overdue, after a keyset position (``_after``).
 
     Keyset paging reads only the rows it shows, however deep the page, where OFFSET would
     read and throw away every row before it.
     """
     if after is not None:
-        days, pk = timedelta(days=after[0]), after[1]
-        if most_overdue_first:
-            referrals = referrals.filter(Q(days_overdue__lt=days) | Q(days_overdue=days, pk__gt=pk))
-        else:
-            referrals = referrals.filter(Q(days_overdue__gt=days) | Q(days_overdue=days, pk__gt=pk))
+        referrals = _after(referrals, most_overdue_first=most_overdue_first, after=after)
     size = size or QUEUE_PAGE_SIZE
-    # First the page's keys alone, so the sort joins no names or providers; then its rows.
+    # First the page's keys alone, off the index, so no names or providers are joined for
+    # rows not shown; then its rows.
     ordered = referrals.order_by(*QUEUE_ORDER[most_overdue_first])
-    keys = list(ordered.values_list("pk", "days_overdue")[: size + 1])  # type: ignore[misc]  # annotated above
+    keys: list[tuple[int, date]] = list(ordered.values_list("pk", "overdue_from")[: size + 1])  # type: ignore[arg-type]  # never null on a due referral
     next_after = None
     if len(keys) > size:
-        pk, days = keys[size - 1]
-        next_after = (days.days, pk)
+        pk, since = keys[size - 1]
+        next_after = (since.toordinal(), pk)
     ids = [pk for pk, _days in keys[:size]]
     found = {referral.pk: referral for referral in referrals.filter(pk__in=ids)} if ids else {}
     return QueuePage(rows=[found[pk] for pk in ids], next_after=next_after)

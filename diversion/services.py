@@ -34,7 +34,7 @@ from diversion.models import (
     Reoffence,
 )
 from diversion.policies import as_rule, policy_model_in_force
-from diversion.referral_status import NO_TERMINAL_OUTCOME, status_on
+from diversion.referral_status import NO_TERMINAL_OUTCOME, due_dates, status_on
 from diversion.validators import (
     birth_date_problem,
     born_before,
@@ -364,8 +364,26 @@ def encounter_answer(*, encounter: Encounter, accepted: bool, by: User | None) -
     return encounter
 
 
+def referral_due_dates_set(referral: Referral, *, encounter: Encounter) -> None:
+    """Bring the work queue's columns into step with the referral's dates (not saved here).
+
+    Every writer of a referral calls this before saving it (the services, the importer, the
+    demo and the admin): ``borough`` is the encounter's, ``due_on`` and ``overdue_from`` come
+    from ``referral_status.due_dates``. None depends on today, so none goes stale by itself.
+    """
+    referral.borough_id = encounter.borough_id
+    referral.due_on, referral.overdue_from = due_dates(
+        encounter_date=encounter.encounter_date,
+        appointment_on=referral.appointment_on,
+        attended_on=referral.attended_on,
+        ended=any(getattr(referral, name) is not None for name in TERMINAL_FIELDS),
+        outcome_days=settings.REFERRAL_OUTCOME_DAYS,
+    )
+
+
 def _referral_open(*, encounter: Encounter, by: User | None) -> Referral:
     referral = Referral(encounter=encounter)
+    referral_due_dates_set(referral, encounter=encounter)
     _audit(referral, by)
     referral.save()
     return referral
@@ -391,6 +409,7 @@ def referral_arrange(
         raise ValidationError(errors)
     referral.provider = provider
     referral.appointment_on = appointment_on
+    referral_due_dates_set(referral, encounter=encounter)
     referral.full_clean()
     _audit(referral, by)
     with transaction.atomic():
@@ -461,6 +480,7 @@ def referral_outcome_record(
     referral.completed_on = completed_on
     referral.did_not_attend_on = did_not_attend_on
     referral.withdrawn_on = withdrawn_on
+    referral_due_dates_set(referral, encounter=referral.encounter)
     referral.full_clean()
     _audit(referral, by)
     with transaction.atomic():
@@ -477,6 +497,40 @@ def referral_status_today(referral: Referral) -> ReferralStatus:
         withdrawn_on=referral.withdrawn_on,
         day=timezone.localdate(),
     )
+
+
+def referrals_due_dates_refresh() -> int:
+    """Work out again the queue's stored columns of every open referral; return how many moved.
+
+    The services keep them right as referrals change; this puts them right after a change
+    no service sees, such as a new ``REFERRAL_OUTCOME_DAYS``. The daily job runs it. The
+    columns are not history (the dates they come from are), so none is written.
+    """
+    moved = []
+    open_referrals = (
+        Referral.objects.filter(NO_TERMINAL_OUTCOME)
+        .select_related("encounter")
+        .only(
+            "appointment_on",
+            "attended_on",
+            "completed_on",
+            "did_not_attend_on",
+            "withdrawn_on",
+            "borough_id",
+            "due_on",
+            "overdue_from",
+            "encounter__borough_id",
+            "encounter__encounter_date",
+        )
+    )
+    for referral in open_referrals.iterator(chunk_size=2000):
+        stored = (referral.borough_id, referral.due_on, referral.overdue_from)
+        referral_due_dates_set(referral, encounter=referral.encounter)
+        if (referral.borough_id, referral.due_on, referral.overdue_from) != stored:
+            moved.append(referral)
+    with transaction.atomic():
+        Referral.objects.bulk_update(moved, ["borough", "due_on", "overdue_from"], batch_size=1000)
+    return len(moved)
 
 
 def referrals_flag_overdue(*, today: date | None = None) -> int:

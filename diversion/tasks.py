@@ -6,7 +6,7 @@ from celery import shared_task
 
 from config.celery_app import RETRYING_TASK
 from diversion.retention import people_anonymise
-from diversion.services import referrals_flag_overdue
+from diversion.services import referrals_due_dates_refresh, referrals_flag_overdue
 
 
 @shared_task(
@@ -19,8 +19,10 @@ def referrals_flag_overdue_task(today: str | None = None) -> int:
     """Flag referrals with no outcome in time; return how many were flagged.
 
     Safe to run twice: a referral already flagged is left alone. ``today`` (YYYY-MM-DD) lets
-    a missed day be re-run; by default it is today in Europe/London.
+    a missed day be re-run; by default it is today in Europe/London. First it puts right any
+    open referral's stored due dates (after a change to ``REFERRAL_OUTCOME_DAYS``).
     """
+    referrals_due_dates_refresh()
     return referrals_flag_overdue(today=date.fromisoformat(today) if today else None)
 
 

@@ -194,3 +194,172 @@ def interval_chart(*, chart_id: str, title: str, desc: str, points: Sequence[Rat
     parts.append("</svg>")
     # (B308/B703: every text in the SVG is escaped above; the rest is numbers.)
     return Chart(mark_safe("".join(parts)), title, not_plotted)  # nosec B308 B703
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One estimate with its 95% interval, as fractions; ``estimate`` None: withheld."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """A row of the forest chart: one interval (or None, no estimate) per period."""
+
+    label: str
+    intervals: Sequence[Interval | None]
+
+
+FOREST_STYLES = ((BLUE, "circle"), (ORANGE, "square"), (TEXT, "diamond"))
+FOREST_LIMITS = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
+    if shape == "square":
+        return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}"/>'
+    return (
+        f'<polygon points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} '
+        f'{x - 6:.1f},{y:.1f}" fill="{colour}"/>'
+    )
+
+
+def _forest_limit(rows: Sequence[ForestRow]) -> float:
+    """Return the axis's half-width: the smallest round limit that holds every shown value."""
+    widest = max(
+        (
+            abs(value)
+            for row in rows
+            for interval in row.intervals
+            if interval is not None and interval.estimate is not None
+            for value in (interval.estimate, interval.low, interval.high)
+            if value is not None
+        ),
+        default=0.0,
+    )
+    return next((limit for limit in FOREST_LIMITS if widest <= limit), 1.0)
+
+
+def _points(value: float) -> str:
+    """Write a difference as signed percentage points: "+10", "−12.5", "0"."""
+    points = round(value * 100, 1)
+    if points == 0:
+        return "0"
+    text = f"{points:+.0f}" if points == int(points) else f"{points:+.1f}"
+    return text.replace("-", "\u2212")
+
+
+def _forest_axis(left: int, width: int, top: int, bottom: int, limit: float) -> list[str]:
+    parts = []
+    for step in (-1, -0.5, 0, 0.5, 1):
+        x = left + width / 2 + step * width / 2
+        dash = "" if step == 0 else ' stroke-dasharray="3 3"'
+        stroke = TEXT if step == 0 else GRID
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="{stroke}"{dash}/>'
+            f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle" fill="{TEXT}">'
+            f"{_points(step * limit)}</text>"
+        )
+    parts.append(
+        f'<text x="8" y="{bottom + 18}" fill="{TEXT}">Percentage points</text>'
+        f'<text x="{left}" y="{bottom + 38}" fill="{TEXT}">&#8592; diverted reoffended less</text>'
+        f'<text x="{left + width}" y="{bottom + 38}" text-anchor="end" fill="{TEXT}">'
+        "diverted reoffended more &#8594;</text>"
+    )
+    return parts
+
+
+@dataclass(frozen=True)
+class _Forest:
+    """Where things go on a forest chart."""
+
+    periods: Sequence[str]
+    limit: float
+    label_w: int = 170
+    plot_w: int = 400
+    line: int = 13
+    gap: int = 9
+    top: int = 8
+
+    @property
+    def row_h(self) -> int:
+        return self.line * len(self.periods) + self.gap
+
+    def x(self, value: float) -> float:
+        centre, half = self.label_w + self.plot_w / 2, self.plot_w / 2
+        return centre + max(-1.0, min(1.0, value / self.limit)) * half
+
+
+def _forest_row(
+    frame: _Forest, i: int, row: ForestRow, width: int, not_plotted: list[str]
+) -> list[str]:
+    y0 = frame.top + i * frame.row_h
+    parts = []
+    if i % 2 == 0:
+        parts.append(
+            f'<rect x="0" y="{y0}" width="{width}" height="{frame.row_h}" fill="#f3f2f1"/>'
+        )
+    label_y = y0 + frame.row_h / 2 + 5
+    parts.append(f'<text x="8" y="{label_y:.1f}" fill="{TEXT}">{escape(row.label[:22])}</text>')
+    for j, (interval, (colour, shape)) in enumerate(
+        zip(row.intervals, FOREST_STYLES, strict=False)
+    ):
+        y = y0 + frame.gap / 2 + frame.line * j + frame.line / 2
+        if interval is None:
+            continue
+        if interval.estimate is None:
+            not_plotted.append(f"{row.label}, {frame.periods[j]}")
+            parts.append(
+                f'<text x="{frame.label_w + 6}" y="{y + 4:.1f}" font-size="12" fill="{TEXT}">'
+                f"{escape(frame.periods[j])}: withheld</text>"
+            )
+            continue
+        if interval.low is not None and interval.high is not None:
+            parts.append(
+                f'<line x1="{frame.x(interval.low):.1f}" y1="{y:.1f}" '
+                f'x2="{frame.x(interval.high):.1f}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
+            )
+        parts.append(_marker(shape, frame.x(interval.estimate), y, colour))
+    return parts
+
+
+def _forest_legend(frame: _Forest, y: float) -> list[str]:
+    parts = [f'<text x="8" y="{y}" fill="{TEXT}">Followed for:</text>']
+    for j, period in enumerate(frame.periods[: len(FOREST_STYLES)]):
+        colour, shape = FOREST_STYLES[j]
+        x = frame.label_w + j * 120
+        parts.append(_marker(shape, x + 6, y - 5, colour))
+        parts.append(f'<text x="{x + 18}" y="{y}" fill="{TEXT}">{escape(period)}</text>')
+    return parts
+
+
+def forest_chart(
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    periods: Sequence[str],
+    rows: Sequence[ForestRow],
+) -> Chart:
+    """Draw differences with their intervals: a row per label, a marker per period.
+
+    Withheld estimates are not plotted, and the axis is scaled to the shown values only, so
+    the picture gives nothing away that the tables hide.
+    """
+    frame = _Forest(periods=periods, limit=_forest_limit(rows))
+    plot_h = frame.row_h * len(rows)
+    width, height = frame.label_w + frame.plot_w + 20, frame.top + plot_h + 80
+    parts = _open(chart_id, width, height, title, desc)
+    not_plotted: list[str] = []
+    for i, row in enumerate(rows):
+        parts += _forest_row(frame, i, row, width, not_plotted)
+    parts += _forest_axis(frame.label_w, frame.plot_w, frame.top, frame.top + plot_h, frame.limit)
+    parts += _forest_legend(frame, frame.top + plot_h + 62)
+    parts.append("</svg>")
+    # (B308/B703: every text in the SVG is escaped above; the rest is numbers.)
+    return Chart(mark_safe("".join(parts)), title, not_plotted)  # nosec B308 B703

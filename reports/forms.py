@@ -1,7 +1,8 @@
 """Forms for building, deciding and importing; they turn bad input into plain-English errors."""
 
 import codecs
-from typing import cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from diversion.validators import PlainTextValidator
 from reports.import_jobs import MAX_UPLOAD_BYTES
+from reports.selectors import ALL, ReoffendingFilter
 from reports.weeks import WeekError, parse_week, week_just_ended, week_of
 
 
@@ -139,3 +141,61 @@ class TrendsForm(forms.Form):
 
     def clean_borough(self) -> str:
         return self.cleaned_data.get("borough") or "ALL"
+
+
+class ReoffendingFilterForm(forms.Form):
+    """Choose which rows of the report page's reoffending table to show (a GET form).
+
+    The values only ever come from the page's own lists, so one that is not on a list was
+    typed into the address: it is ignored (every value of that field is shown) and the page
+    says so, rather than refusing the whole report.
+    """
+
+    borough = forms.ChoiceField(label="Borough", required=False)
+    months = forms.TypedChoiceField(
+        label="Months followed",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any"), ("3", "3 months"), ("6", "6 months"), ("12", "12 months")],
+    )
+    group = forms.ChoiceField(
+        label="Group",
+        required=False,
+        choices=[("", "Both groups"), ("diverted", "Diverted"), ("comparison", "Comparison")],
+    )
+
+    IGNORED = {
+        "borough": "The borough in the web address is not on the list, so every borough is shown.",
+        "months": "The months in the web address are not on the list, so every period is shown.",
+        "group": "The group in the web address is not on the list, so both groups are shown.",
+    }
+
+    def __init__(self, *args, boroughs: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        named = [
+            (code, "All boroughs (totals)" if code == ALL else name) for code, name in boroughs
+        ]
+        cast(forms.ChoiceField, self.fields["borough"]).choices = [("", "Any"), *named]
+
+    def chosen(self) -> ReoffendingFilter:
+        """Return the valid choices; a field whose value is not on its list is left out."""
+        self.is_valid()
+        cleaned = self.cleaned_data
+        return ReoffendingFilter(
+            borough=cleaned.get("borough") or "",
+            months=cleaned.get("months"),
+            group=cleaned.get("group") or "",
+        )
+
+    def options(self) -> list[tuple[str, str, list[tuple[Any, str]]]]:
+        """Return each select's name, label and (value, text) options, for the page to draw."""
+        return [
+            (name, str(field.label), list(cast(Iterable, cast(forms.ChoiceField, field).choices)))
+            for name, field in self.fields.items()
+        ]
+
+    def ignored(self) -> list[str]:
+        """Say which values in the address were ignored, one sentence each."""
+        self.is_valid()
+        return [self.IGNORED[name] for name in self.fields if name in self.errors]

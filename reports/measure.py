@@ -4,7 +4,9 @@ Every count is an aggregate in SQL: ORM ``values().annotate(Count(filter=Q))`` f
 reasons and referrals, and one raw SQL query (common table expressions and a window function,
 valid on both PostgreSQL and SQLite) for the reoffending measure, per cohort and pooled over
 cohorts for ``effects``. Python only shapes the few aggregated rows into the SPEC JSON and does
-the interval arithmetic (``reports.statistics``) on the counts.
+the interval arithmetic (``reports.statistics``) on the counts. The public functions read inside
+``config.db_router.reporting_reads()``: from the read replica when one is configured, and in
+one snapshot, so every section of a report counts the same data.
 
 Month arithmetic in SQL, portably. SPEC §5 asks whether an event date ``d`` satisfies
 ``index < d <= index + N months`` with the end clamped to the month's end. Write each date as the
@@ -19,10 +21,10 @@ and no date functions beyond extracting year, month and day, which both database
 import calendar
 from datetime import date
 
-from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 
 from boroughs.models import Borough
+from config.db_router import reporting_connection, reporting_reads
 from diversion.choices import AGE_BANDS, ETHNICITY_GROUPS, OTHER_AGE_BAND, Decision, Gender
 from diversion.eligibility import add_months
 from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
@@ -95,7 +97,7 @@ def _month_end(key: int) -> date:
 
 def _day_key_sql(column: str) -> str:
     """Return SQL for the date key (year * 12 + month) * 100 + day on this database."""
-    if connection.vendor == "postgresql":
+    if reporting_connection().vendor == "postgresql":
         part = "CAST(EXTRACT({} FROM {}) AS INTEGER)"
         year, month, day = (part.format(p, column) for p in ("YEAR", "MONTH", "DAY"))
     else:
@@ -112,7 +114,7 @@ def _at_sql(column: str, months: int = 0) -> str:
     events compare as plain dates and only the index rows need any arithmetic. Elsewhere the
     date keys above do the same job.
     """
-    if connection.vendor == "postgresql":
+    if reporting_connection().vendor == "postgresql":
         return f"CAST({column} + INTERVAL '{months} months' AS DATE)" if months else column
     key = _day_key_sql(column)
     return f"({key} + {100 * months})" if months else key
@@ -126,7 +128,7 @@ def _per_index_sql(*, cutoff: date, period_end: date) -> tuple[str, list]:
     month key, and the person's events in the 3, 6 and 12 months after it. ``cutoff`` is the
     last day of the latest cohort reportable at 3 months.
     """
-    if connection.vendor == "postgresql":
+    if reporting_connection().vendor == "postgresql":
         return _per_index_sql_postgresql(cutoff=cutoff, period_end=period_end)
     return _per_index_sql_portable(cutoff=cutoff, period_end=period_end)
 
@@ -252,12 +254,13 @@ per_index AS (
 
 # PostgreSQL compiles a query whose estimated cost is high enough (JIT). The per-person
 # statement's estimate is inflated by its CTEs, so compiling took about 3 of its 8 seconds at
-# 1,000,000 encounters and saved less. Sent in the same string, SET LOCAL lasts only for this
-# statement's implicit transaction (or the caller's transaction, if there is one).
+# 1,000,000 encounters and saved less. Sent in the same string, SET LOCAL lasts only until the
+# end of the transaction: the report's read transaction (config.db_router.reporting_reads).
 NO_JIT = "SET LOCAL jit = off; "
 
 
 def _reoffending_counts(sql: str, params: list) -> list[tuple]:
+    connection = reporting_connection()
     prefix = NO_JIT if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(prefix + sql, params)
@@ -482,7 +485,8 @@ def _effects(counts: list[tuple]) -> list[dict]:
 def report_data(*, week: str) -> dict:
     """Return the SPEC §6 JSON for an ISO week, unsuppressed, every figure from the database."""
     start, end = parse_week(week)
-    return _report(week, start, end, _reoffending_counts_by_months(end))
+    with reporting_reads():
+        return _report(week, start, end, _reoffending_counts_by_months(end))
 
 
 def report_with_disproportionality(*, week: str) -> tuple[dict, list[dict]]:
@@ -492,8 +496,9 @@ def report_with_disproportionality(*, week: str) -> tuple[dict, list[dict]]:
     12-month cohorts are a subset of the 3-month ones), so one statement does it once.
     """
     start, end = parse_week(week)
-    counts, groups = _split_groups(_reoffending_counts_by_months(end, groups=True))
-    return _report(week, start, end, counts), _disproportionality(end, groups)
+    with reporting_reads():
+        counts, groups = _split_groups(_reoffending_counts_by_months(end, groups=True))
+        return _report(week, start, end, counts), _disproportionality(end, groups)
 
 
 def _report(week: str, start: date, end: date, counts: list[tuple]) -> dict:
@@ -542,7 +547,8 @@ def disproportionality(*, week: str) -> list[dict]:
     into the three dimensions here.
     """
     _, end = parse_week(week)
-    return _disproportionality(end, _group_reoffending(end))
+    with reporting_reads():
+        return _disproportionality(end, _group_reoffending(end))
 
 
 def _group_reoffending(end: date) -> list[tuple]:

@@ -1,29 +1,38 @@
-"""Reads for the analyst and approver pages: trends across weeks and the home pages.
+"""Every read behind the report pages and the report's renderings.
 
-Every figure is aggregated by the database in a fixed number of queries, whatever the number
-of weeks: weekly figures come from one ``GROUP BY`` on the ISO week (``TruncWeek``, the Monday
-of the encounter date's week, on both PostgreSQL and SQLite) and the reoffending rates from the
-report's own single reoffending query. Python only fills in weeks with no encounters, works out
-rates from the aggregated counts, and suppresses small numbers for people to read.
+The views and the renderings (web page, PDF, CSV, XLSX) ask here and only format what they are
+given. Trends and home-page figures are aggregated by the database in a fixed number of
+queries, whatever the number of weeks: weekly figures come from one ``GROUP BY`` on the ISO week
+(``TruncWeek``, the Monday of the encounter date's week, on both PostgreSQL and SQLite) and the
+reoffending rates from the report's own single reoffending query. Python only fills in weeks
+with no encounters, works out rates from the aggregated counts, and suppresses small numbers
+for people to read. A report version's own figures are already stored on it; the reads here
+add the names the renderings show (boroughs, exclusion factors) and earlier weeks' totals.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from boroughs.models import Borough
 from boroughs.roles import Role
-from diversion.choices import Decision
-from diversion.models import Encounter
+from diversion.choices import Decision, Reason
+from diversion.models import Encounter, ExclusionFactor
 from reports import measure, trend_suppression
-from reports.models import ReportStatus, ReportVersion
-from reports.renderings.tables import format_cell
+from reports.models import (
+    ReoffenceImportJob,
+    ReportBuildJob,
+    ReportDownload,
+    ReportStatus,
+    ReportVersion,
+)
 from reports.suppression import (
     SUPPRESSED,
     WITHHELD,
@@ -35,6 +44,8 @@ from reports.weeks import parse_week, week_of
 ALL = measure.ALL
 TREND_MONTHS = 12
 HOME_LIST_LIMIT = 10
+TREND_WEEKS = 12  # weeks of all-borough encounters on the report's trend chart
+REOFFENDING_PAGE_SIZE = 25
 # A version's figures can run to hundreds of kilobytes; lists of versions never need them.
 FIGURES = ("data", "extra")
 
@@ -360,6 +371,9 @@ def _difference_text(effect: Mapping[str, Any]) -> str:
     """Say the diverted minus comparison difference and its interval in words."""
     if effect.get("risk_difference") in (None, WITHHELD):
         return "The difference is withheld because a number it is made from is below 5."
+    # Imported here: the renderings read through this module, so it must not import them first.
+    from reports.renderings.tables import format_cell
+
     low, high = (format_cell(effect[key], "rate") for key in ("rd_low", "rd_high"))
     difference = format_cell(effect["risk_difference"], "rate")
     return f"Difference (diverted minus comparison): {difference}, 95% interval {low} to {high}."
@@ -389,3 +403,214 @@ def reports_home_context(*, user: User, roles: Collection[str] = ()) -> dict:
     if Role.APPROVER in roles:
         context["approver_home"] = {"awaiting": awaiting_decision()}
     return context
+
+
+# --- The report pages -------------------------------------------------------------------------
+
+
+def versions_list(*, status: str = "") -> QuerySet[ReportVersion]:
+    """Return versions newest week first, without their figures; a known ``status`` filters."""
+    versions = _versions().order_by("-week", "-number")
+    return versions.filter(status=status) if status in ReportStatus.values else versions
+
+
+def recent_build_jobs(*, limit: int = 5) -> list[ReportBuildJob]:
+    """Return the latest build jobs, newest first, each with its report but not its figures."""
+    return list(build_jobs().order_by("-created_at")[:limit])
+
+
+def build_jobs() -> QuerySet[ReportBuildJob]:
+    """Return build jobs with the version each built, without the version's figures."""
+    return ReportBuildJob.objects.select_related("report").defer(
+        *(f"report__{name}" for name in FIGURES)
+    )
+
+
+def versions_with_people() -> QuerySet[ReportVersion]:
+    """Return versions with the people the cover names (built, submitted, decided) joined."""
+    return ReportVersion.objects.select_related("built_by", "submitted_by", "decided_by")
+
+
+def other_versions(version: ReportVersion) -> list[ReportVersion]:
+    """Return the week's other versions, newest first, without their figures."""
+    return list(_versions().filter(week=version.week).exclude(pk=version.pk).order_by("-number"))
+
+
+def approval_history(version: ReportVersion) -> list[Any]:
+    """Return the version's workflow steps (those saved with a reason), oldest first."""
+    return list(
+        version.history.exclude(history_change_reason__isnull=True)
+        .exclude(history_change_reason="")
+        .select_related("history_user")
+        .order_by("history_date")
+    )
+
+
+def recent_downloads(*, user: User, limit: int = 20) -> list[ReportDownload]:
+    """Return this person's latest downloads, newest first (the model's order)."""
+    return list(
+        ReportDownload.objects.filter(user=user)
+        .select_related("report")
+        .defer(*(f"report__{name}" for name in FIGURES))[:limit]
+    )
+
+
+def approved_versions(*, limit: int = 12) -> list[ReportVersion]:
+    """Return the latest approved versions, newest week first, without their figures."""
+    return list(
+        _versions().filter(status=ReportStatus.APPROVED).order_by("-week", "-number")[:limit]
+    )
+
+
+def reoffence_imports(*, user: User) -> QuerySet[ReoffenceImportJob]:
+    """Return the uploads this person may see: their own, without the files themselves."""
+    return ReoffenceImportJob.objects.filter(uploaded_by=user).defer("content")
+
+
+# --- What the renderings show besides the stored figures --------------------------------------
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names for the codes a report's figures use: boroughs (GSS code) and reasons."""
+
+    boroughs: dict[str, str]
+    reasons: dict[str, str]
+
+
+LABELLED_SECTIONS = ("activity", "referrals", "reoffending", "effects")
+
+
+def borough_labels(codes: Iterable[str]) -> dict[str, str]:
+    """Map GSS codes to borough names; ``ALL`` to "All boroughs"."""
+    wanted = {c for c in codes if c != ALL}
+    names = dict(Borough.objects.filter(gss_code__in=wanted).values_list("gss_code", "name"))
+    labels = {code: names.get(code, code) for code in wanted}
+    labels[ALL] = "All boroughs"
+    return labels
+
+
+def reason_labels(reasons: Iterable[str]) -> dict[str, str]:
+    """Map reason codes to plain English, naming exclusion factors by their label."""
+    codes = {r.split(":", 1)[1] for r in reasons if r.startswith("exclusion:")}
+    factors = dict(ExclusionFactor.objects.filter(code__in=codes).values_list("code", "label"))
+    labels: dict[str, str] = dict(Reason.choices)
+    for code in codes:
+        labels[f"exclusion:{code}"] = f"Exclusion: {factors.get(code, code)}"
+    return labels
+
+
+def report_labels(data: Mapping[str, Any]) -> Labels:
+    """Return the names for every borough and reason a report's figures mention."""
+    codes = [r["borough"] for key in LABELLED_SECTIONS for r in data.get(key) or []]
+    reasons = [r["reason"] for r in data.get("ineligibility_reasons") or []]
+    return Labels(boroughs=borough_labels(codes), reasons=reason_labels(reasons))
+
+
+def _shown_total_encounters(activity: Sequence[Mapping[str, Any]] | None) -> int | None:
+    """Return a week's all-borough encounters as people may see them; None when hidden."""
+    # Activity's relations stay within activity, so suppressing it alone hides the same cells.
+    shown = suppress_report({"activity": list(activity or [])})["activity"]
+    total = next((r for r in shown if r.get("borough") == ALL), None)
+    value = total.get("encounters") if total else None
+    return value if isinstance(value, int) else None
+
+
+def weekly_encounters(version: ReportVersion) -> list[tuple[str, int | None]]:
+    """Return all-borough encounters for up to 12 weeks ending with this version's week.
+
+    Earlier weeks use their approved version, or their latest one if none is approved; the
+    version shown uses its own figures. Suppressed values come back as ``None``. Only each
+    version's activity section is read, not its whole figures.
+    """
+    weeks = list(
+        ReportVersion.objects.filter(week__lt=version.week)
+        .order_by("-week")
+        .values_list("week", flat=True)
+        .distinct()[: TREND_WEEKS - 1]
+    )
+    chosen: dict[str, Any] = {}
+    approved: set[str] = set()
+    candidates = (
+        ReportVersion.objects.filter(week__in=weeks)
+        .order_by("week", "-number")
+        .values_list("week", "status", "data__activity")
+    )
+    for week, status, activity in candidates:  # newest first within each of at most 11 weeks
+        is_approved = status == ReportStatus.APPROVED
+        if week not in chosen or (is_approved and week not in approved):
+            chosen[week] = activity
+            if is_approved:
+                approved.add(week)
+    chosen[version.week] = version.data.get("activity")
+    return [(week, _shown_total_encounters(chosen[week])) for week in sorted(chosen)]
+
+
+# --- The report page's reoffending table ------------------------------------------------------
+
+REOFFENDING_GROUPS = ("diverted", "comparison")
+REOFFENDING_MONTHS = (3, 6, 12)
+
+
+@dataclass(frozen=True)
+class ReoffendingFilter:
+    """Which reoffending rows to show: empty or None means every value of that field."""
+
+    borough: str = ""  # a GSS code, or ALL for the all-borough rows
+    months: int | None = None
+    group: str = ""
+
+
+def reoffending_order(boroughs: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple]:
+    """Order reoffending rows by months, cohort, diverted first, ALL first, then borough name."""
+    return lambda r: (
+        r["months"],
+        r["cohort"],
+        r["group"] != "diverted",
+        r["borough"] != ALL,
+        boroughs.get(r["borough"], r["borough"]),
+    )
+
+
+def reoffending_rows(
+    data: Mapping[str, Any], *, boroughs: Mapping[str, str], only: ReoffendingFilter
+) -> list[dict[str, Any]]:
+    """Return the reoffending rows people may see that match ``only``, in the table's order.
+
+    The whole report is suppressed first (primary and secondary) and only then filtered, so
+    every row shown is exactly the row the full table shows: choosing a borough, period or
+    group picks rows out, it never changes which cells are hidden.
+    """
+    rows = [
+        row
+        for row in suppress_report(data).get("reoffending") or []
+        if (not only.borough or row["borough"] == only.borough)
+        and (only.months is None or row["months"] == only.months)
+        and (not only.group or row["group"] == only.group)
+    ]
+    return sorted(rows, key=reoffending_order(boroughs))
+
+
+def reoffending_page(
+    data: Mapping[str, Any],
+    *,
+    boroughs: Mapping[str, str],
+    only: ReoffendingFilter,
+    page: str | int | None,
+    per_page: int = REOFFENDING_PAGE_SIZE,
+) -> Page:
+    """Return one page of ``reoffending_rows``.
+
+    A page number that is no number gives the first page, and one past the end the last.
+    """
+    rows = reoffending_rows(data, boroughs=boroughs, only=only)
+    return Paginator(rows, per_page).get_page(page)
+
+
+def reoffending_boroughs(
+    data: Mapping[str, Any], boroughs: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Return (code, name) of every borough with reoffending rows, by name, ALL first."""
+    codes = {r["borough"] for r in data.get("reoffending") or []} - {ALL}
+    named = sorted(((c, boroughs.get(c, c)) for c in codes), key=lambda pair: pair[1])
+    return [(ALL, boroughs.get(ALL, "All boroughs")), *named]

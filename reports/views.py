@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,6 +25,7 @@ from reports.forms import (
     BuildReportForm,
     DecisionForm,
     ReoffenceUploadForm,
+    ReoffendingFilterForm,
     TrendsForm,
     default_week,
 )
@@ -34,11 +34,10 @@ from reports.models import (
     ImportJobStatus,
     JobStatus,
     ReoffenceImportJob,
-    ReportBuildJob,
-    ReportDownload,
     ReportStatus,
     ReportVersion,
 )
+from reports.renderings.page import filter_fields, report_page_context
 from reports.renderings.trends import trends_context
 from reports.services import report_build_enqueue
 from reports.workflow import (
@@ -73,10 +72,6 @@ PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
 IMPORT_PENDING = (ImportJobStatus.QUEUED, ImportJobStatus.RUNNING)
 
 
-# A version's figures can run to hundreds of kilobytes; lists of versions never need them.
-FIGURES = ("data", "extra")
-
-
 def _tagged(items: list) -> list:
     """Give each version or job the GOV.UK tag colour for its status."""
     for item in items:
@@ -85,25 +80,13 @@ def _tagged(items: list) -> list:
 
 
 def _version(week: str, number: int) -> ReportVersion:
-    return get_object_or_404(
-        ReportVersion.objects.select_related("built_by", "submitted_by", "decided_by"),
-        week=week,
-        number=number,
-    )
+    return get_object_or_404(selectors.versions_with_people(), week=week, number=number)
 
 
 def _list_context(request: AuthenticatedHttpRequest, form: BuildReportForm | None = None) -> dict:
     status = request.GET.get("status", "")
-    versions = ReportVersion.objects.defer(*FIGURES).order_by("-week", "-number")
-    if status in ReportStatus.values:
-        versions = versions.filter(status=status)
-    jobs = _tagged(
-        list(
-            ReportBuildJob.objects.select_related("report")
-            .defer(*(f"report__{field}" for field in FIGURES))
-            .order_by("-created_at")[:5]
-        )
-    )
+    versions = selectors.versions_list(status=status)
+    jobs = _tagged(selectors.recent_build_jobs())
     return {
         "versions": _tagged(list(versions[:200])),
         "status_filter": status if status in ReportStatus.values else "",
@@ -175,7 +158,7 @@ def trends(request: HttpRequest) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show a build job's progress; the page follows it until the report is ready."""
-    job = get_object_or_404(ReportBuildJob.objects.select_related("report"), pk=pk)
+    job = get_object_or_404(selectors.build_jobs(), pk=pk)
     _tagged([job])
     return render(
         request,
@@ -193,7 +176,7 @@ def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where a build job has got to, for the page's progress script."""
-    job = get_object_or_404(ReportBuildJob, pk=pk)
+    job = get_object_or_404(selectors.build_jobs(), pk=pk)
     return JsonResponse(
         {
             "status": job.status,
@@ -208,7 +191,11 @@ def job_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def version_detail(request: AuthenticatedHttpRequest, week: str, number: int) -> HttpResponse:
-    """Show a report version: cover, charts and tables, downloads and the approval steps."""
+    """Show a report version: the headline, the decision, then each section by itself.
+
+    The reoffending table shows 25 rows at a time, filtered by the address's borough, months
+    and group (a GET form, so it works without JavaScript); the downloads have every row.
+    """
     version = _version(week, number)
     return render(request, "reports/version_detail.html", _detail_context(request, version))
 
@@ -218,18 +205,26 @@ def _detail_context(
     version: ReportVersion,
     decision_form: DecisionForm | None = None,
 ) -> dict:
-    context = renderings.version_context(version)
-    others = ReportVersion.objects.filter(week=version.week).exclude(pk=version.pk).defer(*FIGURES)
-    history = (
-        version.history.exclude(history_change_reason__isnull=True)
-        .exclude(history_change_reason="")
-        .select_related("history_user")
-        .order_by("history_date")
+    labels = selectors.report_labels(version.data)
+    filters = ReoffendingFilterForm(
+        request.GET, boroughs=selectors.reoffending_boroughs(version.data, labels.boroughs)
+    )
+    only = filters.chosen()
+    context = report_page_context(
+        version,
+        labels=labels,
+        weekly=selectors.weekly_encounters(version),
+        reoffending=selectors.reoffending_page(
+            version.data, boroughs=labels.boroughs, only=only, page=request.GET.get("page")
+        ),
+        only=only,
     )
     context.update(
         {
-            "other_versions": _tagged(list(others.order_by("-number"))),
-            "history": list(history),
+            "reoffending_fields": filter_fields(filters.options(), only),
+            "reoffending_ignored": filters.ignored(),
+            "other_versions": _tagged(selectors.other_versions(version)),
+            "history": selectors.approval_history(version),
             "status_tag": STATUS_TAGS.get(version.status, ""),
             "status_tags": STATUS_TAGS,
             "can_submit": request.user.has_perm(SUBMIT)
@@ -317,18 +312,13 @@ def version_download(
 @permission_required(DOWNLOAD, raise_exception=True)
 def downloads(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Offer the pseudonymised data and list this person's recent downloads."""
-    recent = (
-        ReportDownload.objects.filter(user=request.user)
-        .select_related("report")
-        .defer(*(f"report__{field}" for field in FIGURES))[:20]
-    )
-    approved = (
-        ReportVersion.objects.filter(status=ReportStatus.APPROVED)
-        .defer(*FIGURES)
-        .order_by("-week", "-number")[:12]
-    )
     return render(
-        request, "reports/downloads.html", {"recent": list(recent), "approved": list(approved)}
+        request,
+        "reports/downloads.html",
+        {
+            "recent": selectors.recent_downloads(user=request.user),
+            "approved": selectors.approved_versions(),
+        },
     )
 
 
@@ -368,7 +358,9 @@ def reoffences_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = ReoffenceUploadForm()
         status = 200
-    recent = _tagged(list(_import_jobs(request).order_by("-created_at")[:5]))
+    recent = _tagged(
+        list(selectors.reoffence_imports(user=request.user).order_by("-created_at")[:5])
+    )
     return render(
         request,
         "reports/reoffences_upload.html",
@@ -377,16 +369,13 @@ def reoffences_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _import_jobs(request: AuthenticatedHttpRequest) -> QuerySet[ReoffenceImportJob]:
-    """Return the uploads this person may see: their own, without the files themselves."""
-    return ReoffenceImportJob.objects.filter(uploaded_by=request.user).defer("content")
-
-
 @require_GET
 @permission_required(IMPORT, raise_exception=True)
 def reoffence_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Show an upload's import: queued, running, imported with counts, or failed with errors."""
-    job = get_object_or_404(_import_jobs(request), pk=pk)
+    job: ReoffenceImportJob = get_object_or_404(
+        selectors.reoffence_imports(user=request.user), pk=pk
+    )
     _tagged([job])
     return render(
         request,
@@ -405,7 +394,9 @@ def reoffence_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 @permission_required(IMPORT, raise_exception=True)
 def reoffence_import_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """Say where an upload's import has got to, for the page's progress script."""
-    job = get_object_or_404(_import_jobs(request).only("status", "uploaded_by"), pk=pk)
+    job = get_object_or_404(
+        selectors.reoffence_imports(user=request.user).only("status", "uploaded_by"), pk=pk
+    )
     return JsonResponse({"status": job.status, "label": job.get_status_display()})
 
 

@@ -55,6 +55,28 @@ class SignedInClient(Client):
             session.save()
 
 
+def allows_replica(request: pytest.FixtureRequest) -> bool:
+    """Say whether the test's django_db mark lets it use the "replica" alias."""
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases") if marker else None
+    return databases == "__all__" or (databases is not None and "replica" in databases)
+
+
+@pytest.fixture(autouse=True)
+def reporting_database(request, settings) -> str:
+    """Read reports and exports from the replica only in tests that allow that alias.
+
+    The test settings make "replica" a mirror of default: the same database through a second
+    connection. A test that wraps itself in a transaction (the ``db`` fixture) writes data that
+    other connection cannot see, and pytest-django refuses queries on aliases a test did not
+    ask for; so those tests read default, and a test that asks for
+    ``django_db(transaction=True, databases=["default", "replica"])`` gets the replica.
+    """
+    if not allows_replica(request):
+        settings.REPORTING_DATABASE = "default"
+    return settings.REPORTING_DATABASE
+
+
 @pytest.fixture
 def client() -> SignedInClient:
     return SignedInClient()

@@ -95,6 +95,25 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+
+
+def replica_databases(url: str) -> dict[str, dict]:
+    """Return DATABASES' optional read-only ``replica`` entry for ``url`` ({} when empty).
+
+    No transaction per request there (ATOMIC_REQUESTS off): only report builds and exports
+    read from it, through config/db_router.py, and a request must not open it for nothing.
+    """
+    if not url.strip():
+        return {}
+    return {"replica": {**env.db_url_config(url.strip()), "ATOMIC_REQUESTS": False}}
+
+
+# Optional read replica of the PostgreSQL database: report builds and the encounters export
+# read from it (docs/scaling.md). Unset, everything reads and writes default.
+DATABASES.update(replica_databases(env("DATABASE_REPLICA_URL", default="")))
+DATABASE_ROUTERS = ["config.db_router.ReportingReplicaRouter"]
+# The alias reporting reads use when DATABASES has it (config.db_router.reporting_alias).
+REPORTING_DATABASE = "replica"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -243,6 +262,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # A build's week lock lapses this many seconds after its worker stops renewing it.
 REPORT_BUILD_LOCK_TTL = env.int("REPORT_BUILD_LOCK_TTL", default=120)
+# Report builds and imports on their own queue, the daily jobs on theirs, so a run of long
+# builds never holds back the morning's overdue-referral check (docs/scaling.md). A worker
+# consumes them with -Q reports,daily,celery; anything unrouted goes to the default "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.report_build_task": {"queue": "reports"},
+    "reports.tasks.report_build_scheduled_task": {"queue": "reports"},
+    "reports.tasks.reoffence_import_task": {"queue": "reports"},
+    "diversion.tasks.referrals_flag_overdue_task": {"queue": "daily"},
+    "diversion.tasks.people_anonymise_task": {"queue": "daily"},
+}
 CELERY_BEAT_SCHEDULE = {
     # Monday 06:00 Europe/London: build the report for the ISO week just ended.
     "weekly-report": {

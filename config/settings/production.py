@@ -7,7 +7,7 @@ and in-process tasks, so each is required here with a message saying what to set
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import env, replica_databases
 
 
 def required(name: str, purpose: str) -> str:
@@ -29,6 +29,8 @@ DATABASES = {
     "default": env.db_url_config(required("DATABASE_URL", "its PostgreSQL database")),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# The read replica stays optional: set, report builds and exports read from it.
+DATABASES.update(replica_databases(env("DATABASE_REPLICA_URL", default="")))
 
 REDIS_URL = required("REDIS_URL", "background tasks, their results and the cache")
 CELERY_BROKER_URL = REDIS_URL

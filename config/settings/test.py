@@ -19,3 +19,12 @@ WHITENOISE_AUTOREFRESH = True
 # Test-only: seconds a report build sleeps at each step, so a test can kill a worker mid-build.
 REPORT_BUILD_TEST_STEP_DELAY = env.float("REPORT_BUILD_TEST_STEP_DELAY", default=0)  # noqa: F405
 AXES_VERBOSE = False
+# The replica is a test mirror of default: the same test database through its own
+# connection, so tests can check which reads take the replica (config/db_router.py) whatever
+# DATABASE_REPLICA_URL says. Only tests that allow the "replica" alias route to it; the rest
+# read default (tests/conftest.py, reporting_database).
+DATABASES["replica"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "ATOMIC_REQUESTS": False,
+    "TEST": {"MIRROR": "default"},
+}

@@ -1,28 +1,21 @@
 """Every rendering of a report version: JSON (unsuppressed), CSV, XLSX and PDF (suppressed).
 
-``render(version, fmt)`` returns the file's bytes. The web page and the PDF share one template
-(``reports/_version_body.html``) and one context (``version_context``), so the PDF shows exactly
-what the page shows.
+``render(version, fmt)`` returns the file's bytes. Every rendering is made from the same
+suppressed tables and charts (``tables``, ``figures``); the PDF's context is ``version_context``
+and the web page's ``page.report_page_context``. Nothing here queries the database beyond what
+``reports.selectors`` reads for it (the names of boroughs and reasons, earlier weeks' totals).
 """
 
 import io
-from collections.abc import Mapping
 from typing import Any
 
 from diversion.formula_safety import SafeCsvWriter, safe_workbook
-from reports import charts
+from reports import selectors
 from reports.models import ReportStatus, ReportVersion
-from reports.renderings.tables import (
-    ALL,
-    Cell,
-    Column,
-    Table,
-    borough_labels,
-    csv_value,
-    report_tables,
-)
+from reports.renderings import figures
+from reports.renderings.tables import Table, csv_value, report_tables
 from reports.services import canonical_json
-from reports.suppression import SUPPRESSION_NOTE, WITHHELD, suppress_report
+from reports.suppression import SUPPRESSION_NOTE
 
 FORMATS: dict[str, tuple[str, str]] = {
     "json": ("application/json", "json"),
@@ -30,7 +23,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "pdf": ("application/pdf", "pdf"),
 }
-TREND_WEEKS = 12
 NUMBER_FORMATS = {"rate": "0.0%", "ratio": "0.00"}  # how XLSX shows each kind of estimate
 
 
@@ -97,151 +89,14 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _activity_chart(version: ReportVersion, boroughs: Mapping[str, str]) -> charts.Chart | None:
-    shown = _shown_activity(version.data)
-    rows = [r for r in shown if r.get("borough") != ALL]
-    if not rows:
-        return None
-    rows.sort(key=lambda r: boroughs.get(r["borough"], r["borough"]))
-    bars = []
-    for row in rows:
-        bars.append((boroughs.get(row["borough"], row["borough"]), _plottable(row["encounters"])))
-    return charts.bar_chart(
-        chart_id="chart-activity",
-        title=f"Encounters by borough, week {version.week}",
-        desc="Bar chart of the encounters recorded this week in each borough. "
-        "The activity table below gives the same figures.",
-        bars=bars,
-    )
-
-
-def _shown_activity(data: Mapping[str, Any]) -> list[dict]:
-    # Activity's relations stay within activity, so suppressing it alone hides the same cells.
-    return suppress_report({"activity": data.get("activity", [])})["activity"]
-
-
-def _plottable(value: Any) -> int | None:
-    return value if isinstance(value, int) else None
-
-
-def weekly_encounters(version: ReportVersion) -> list[tuple[str, int | None]]:
-    """Return all-borough encounters for up to 12 weeks ending with this version's week.
-
-    Earlier weeks use their approved version, or their latest one if none is approved; the
-    version shown uses its own figures. Suppressed values come back as ``None``.
-    """
-    weeks = list(
-        ReportVersion.objects.filter(week__lt=version.week)
-        .order_by("-week")
-        .values_list("week", flat=True)
-        .distinct()[: TREND_WEEKS - 1]
-    )
-    chosen: dict[str, Mapping[str, Any]] = {}
-    approved: set[str] = set()
-    candidates = (
-        ReportVersion.objects.filter(week__in=weeks)
-        .order_by("week", "-number")
-        .values_list("week", "status", "data")
-    )
-    for week, status, data in candidates:  # newest first within each of at most 11 weeks
-        is_approved = status == ReportStatus.APPROVED
-        if week not in chosen or (is_approved and week not in approved):
-            chosen[week] = data
-            if is_approved:
-                approved.add(week)
-    chosen[version.week] = version.data
-    points = []
-    for week in sorted(chosen):
-        total = next((r for r in _shown_activity(chosen[week]) if r.get("borough") == ALL), None)
-        value = total.get("encounters") if total else None
-        points.append((week, _plottable(value)))
-    return points
-
-
-def _trend_chart(points: list[tuple[str, int | None]]) -> charts.Chart | None:
-    if len(points) < 2:
-        return None
-    return charts.line_chart(
-        chart_id="chart-trend",
-        title=f"Encounters per week, {points[0][0]} to {points[-1][0]}, all boroughs",
-        desc="Line chart of the encounters recorded each week in all boroughs. "
-        "The table next to it gives the same figures.",
-        points=points,
-    )
-
-
-def reoffending_chart_rows(data: Mapping[str, Any]) -> tuple[int | None, list[dict]]:
-    """Pick the rows the reoffending chart shows: 12 months (or the longest reported), ALL."""
-    rows = [r for r in suppress_report(data).get("reoffending", []) if r.get("borough") == ALL]
-    months = {r["months"] for r in rows}
-    if not months:
-        return None, []
-    chosen = 12 if 12 in months else max(months)
-    picked = sorted(
-        (r for r in rows if r["months"] == chosen),
-        key=lambda r: (r["cohort"], r["group"] != "diverted"),
-    )
-    return chosen, picked
-
-
-def _reoffending_chart(data: Mapping[str, Any]) -> tuple[charts.Chart | None, Table | None]:
-    months, rows = reoffending_chart_rows(data)
-    if not rows:
-        return None, None
-
-    def number(value: Any) -> float | None:
-        return None if value in (None, WITHHELD) else float(value)
-
-    points = [
-        charts.RatePoint(
-            cohort=r["cohort"],
-            group=r["group"],
-            rate=number(r["rate"]),
-            ci_low=number(r["ci_low"]),
-            ci_high=number(r["ci_high"]),
-        )
-        for r in rows
-    ]
-    chart = charts.interval_chart(
-        chart_id="chart-reoffending",
-        title=f"Reoffending within {months} months by cohort, diverted and comparison",
-        desc="Bars show each cohort's reoffending rate for the diverted and comparison groups, "
-        "with lines for the 95% confidence interval. The table next to it gives the figures.",
-        points=points,
-    )
-    columns = [
-        Column("cohort", "Cohort", "text"),
-        Column("group", "Group", "text"),
-        Column("cohort_size", "People"),
-        Column("reoffenders", "Reoffenders"),
-        Column("rate", "Rate", "rate"),
-        Column("ci_low", "Lower 95% limit", "rate"),
-        Column("ci_high", "Upper 95% limit", "rate"),
-    ]
-    table = Table(
-        "reoffending_chart",
-        chart.title,
-        columns,
-        [
-            [
-                Cell(r["group"].capitalize() if c.key == "group" else r.get(c.key), c.kind)
-                for c in columns
-            ]
-            for r in rows
-        ],
-    )
-    return chart, table
-
-
 def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[str, Any]:
-    """Return the context the page and the PDF share: cover, tables and charts."""
-    tables = report_tables(version.data, version.extra)
+    """Return the PDF's context: cover, tables and charts (the web page's is ``page``)."""
+    labels = selectors.report_labels(version.data)
+    tables = report_tables(version.data, version.extra, labels)
     by_key = {t.key: t for t in tables}
-    codes = [r["borough"] for r in version.data.get("activity", [])]
-    boroughs = borough_labels(codes)
-    trend_points = weekly_encounters(version)
-    trend_chart = _trend_chart(trend_points)
-    reoffending_chart, reoffending_chart_table = _reoffending_chart(version.data)
+    trend_points = selectors.weekly_encounters(version)
+    trend_chart = figures.trend_chart(trend_points)
+    reoffending_chart, reoffending_chart_table = figures.reoffending_chart(version.data)
     return {
         "version": version,
         "cover_rows": cover_rows(version),
@@ -253,19 +108,9 @@ def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[
         "effects_table": by_key["effects"],
         "disproportionality_tables": [t for t in tables if t.key.startswith("disproportionality")],
         "has_disproportionality": bool((version.extra or {}).get("disproportionality")),
-        "activity_chart": _activity_chart(version, boroughs),
+        "activity_chart": figures.activity_chart(version.data, version.week, labels.boroughs),
         "trend_chart": trend_chart,
-        "trend_table": Table(
-            "trend",
-            "Encounters per week, all boroughs",
-            [Column("week", "Week", "text"), Column("encounters", "Encounters")],
-            [
-                [Cell(w, "text"), Cell(v if v is not None else "<5", "count")]
-                for w, v in trend_points
-            ],
-        )
-        if trend_chart
-        else None,
+        "trend_table": figures.trend_table(trend_points) if trend_chart else None,
         "reoffending_chart": reoffending_chart,
         "reoffending_chart_table": reoffending_chart_table,
         "for_print": for_print,
@@ -284,7 +129,8 @@ def render_csv(version: ReportVersion) -> bytes:
     for label, value in cover_rows(version):
         writer.writerow([label, value])
     writer.writerow(["Suppression", SUPPRESSION_NOTE])
-    for table in report_tables(version.data, version.extra):
+    labels = selectors.report_labels(version.data)
+    for table in report_tables(version.data, version.extra, labels):
         writer.writerow([])
         writer.writerow([table.title])
         if table.caveat:
@@ -314,7 +160,8 @@ def render_xlsx(version: ReportVersion) -> bytes:
     cover.append(["Suppression", SUPPRESSION_NOTE])
     cover.column_dimensions["A"].width = 24
     cover.column_dimensions["B"].width = 80
-    for table in report_tables(version.data, version.extra):
+    labels = selectors.report_labels(version.data)
+    for table in report_tables(version.data, version.extra, labels):
         _xlsx_sheet(book.create_sheet(_sheet_title(table)), table)
     safe_workbook(book)  # no text cell may be read as a formula (OWASP CSV injection)
     buffer = io.BytesIO()

@@ -1,17 +1,17 @@
 """The report's sections as suppressed tables, shared by the web page, PDF, CSV and XLSX.
 
 Building every human-facing rendering from the same tables means they always show the same
-figures, suppressed the same way.
+figures, suppressed the same way. The tables only format: the names they show come in a
+``Labels`` read by ``reports.selectors.report_labels``.
 """
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from boroughs.models import Borough
 from diversion.choices import Reason
-from diversion.models import ExclusionFactor
 from reports import suppression
+from reports.selectors import Labels, reoffending_order
 from reports.suppression import SECONDARY, SUPPRESSED, WITHHELD
 
 ALL = "ALL"
@@ -100,25 +100,6 @@ def csv_value(cell: Cell) -> str:
     return str(value)
 
 
-def borough_labels(codes: Iterable[str]) -> dict[str, str]:
-    """Map GSS codes to borough names; ``ALL`` to "All boroughs"."""
-    wanted = {c for c in codes if c != ALL}
-    names = dict(Borough.objects.filter(gss_code__in=wanted).values_list("gss_code", "name"))
-    labels = {code: names.get(code, code) for code in wanted}
-    labels[ALL] = "All boroughs"
-    return labels
-
-
-def reason_labels(reasons: Iterable[str]) -> dict[str, str]:
-    """Map reason codes to plain English, naming exclusion factors by their label."""
-    codes = {r.split(":", 1)[1] for r in reasons if r.startswith("exclusion:")}
-    factors = dict(ExclusionFactor.objects.filter(code__in=codes).values_list("code", "label"))
-    labels = dict(REASON_LABELS)
-    for code in codes:
-        labels[f"exclusion:{code}"] = f"Exclusion: {factors.get(code, code)}"
-    return labels
-
-
 def _borough_sort(labels: Mapping[str, str]) -> Callable[[Mapping[str, Any]], tuple]:
     return lambda row: (row.get("borough") == ALL, labels.get(row.get("borough") or "", ""))
 
@@ -157,9 +138,8 @@ def activity_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> Tabl
     )
 
 
-def reasons_table(data: Mapping[str, Any]) -> Table:
+def reasons_table(data: Mapping[str, Any], labels: Mapping[str, str]) -> Table:
     raw = data.get("ineligibility_reasons", [])
-    labels = reason_labels(r["reason"] for r in raw)
     order = {code: i for i, code in enumerate(REASON_ORDER)}
     rows = sorted(raw, key=lambda r: (order.get(r["reason"], len(order)), r["reason"]))
     columns = [Column("reason", "Reason", "text"), Column("count", "Encounters")]
@@ -218,16 +198,7 @@ def reoffending_table(data: Mapping[str, Any], boroughs: Mapping[str, str]) -> T
         Column("ci_low", "Lower 95% limit", "rate"),
         Column("ci_high", "Upper 95% limit", "rate"),
     ]
-    rows = sorted(
-        data.get("reoffending", []),
-        key=lambda r: (
-            r["months"],
-            r["cohort"],
-            r["group"] != "diverted",
-            r["borough"] != ALL,
-            boroughs.get(r["borough"], r["borough"]),
-        ),
-    )
+    rows = sorted(data.get("reoffending", []), key=reoffending_order(boroughs))
     return Table(
         "reoffending",
         "Reoffending",
@@ -326,22 +297,31 @@ def disproportionality_tables(extra: Mapping[str, Any] | None) -> list[Table]:
     return tables
 
 
-def report_tables(data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> list[Table]:
+def report_tables(
+    data: Mapping[str, Any], extra: Mapping[str, Any] | None, labels: Labels
+) -> list[Table]:
     """Return every section of a report as a suppressed table, in reading order."""
-    codes = [
-        r["borough"]
-        for key in ("activity", "referrals", "reoffending", "effects")
-        for r in data.get(key, [])
-    ]
-    boroughs = borough_labels(codes)
+    boroughs = labels.boroughs
     # Secondary suppression needs the whole report at once; the row functions each table maps
     # over the rows then leave its hidden cells as they are.
     data = suppression.suppress_report(data)
     return [
         activity_table(data, boroughs),
-        reasons_table(data),
+        reasons_table(data, labels.reasons),
         referrals_table(data, boroughs),
         reoffending_table(data, boroughs),
         effects_table(data, boroughs),
         *disproportionality_tables(extra),
     ]
+
+
+# The reoffending-by-cohort table beneath the report's and the trends page's cohort charts.
+COHORT_REOFFENDING_COLUMNS = [
+    Column("cohort", "Cohort", "text"),
+    Column("group", "Group", "text"),
+    Column("cohort_size", "People"),
+    Column("reoffenders", "Reoffenders"),
+    Column("rate", "Rate", "rate"),
+    Column("ci_low", "Lower 95% limit", "rate"),
+    Column("ci_high", "Upper 95% limit", "rate"),
+]

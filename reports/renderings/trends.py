@@ -6,6 +6,7 @@ Each chart has a table of the same figures beneath it, so nothing is only in the
 from typing import Any
 
 from reports import charts
+from reports.renderings.tables import COHORT_REOFFENDING_COLUMNS as REOFFENDING_COLUMNS
 from reports.renderings.tables import GROUP_LABELS, Cell, Column, Table
 from reports.selectors import Trends
 from reports.suppression import SECONDARY, SUPPRESSED, WITHHELD
@@ -20,15 +21,6 @@ WEEK_COLUMNS = [
     Column("completed", "Completed"),
     Column("did_not_attend", "Did not attend"),
     Column("completion_rate", "Completion rate", "rate"),
-]
-REOFFENDING_COLUMNS = [
-    Column("cohort", "Cohort", "text"),
-    Column("group", "Group", "text"),
-    Column("cohort_size", "People"),
-    Column("reoffenders", "Reoffenders"),
-    Column("rate", "Rate", "rate"),
-    Column("ci_low", "Lower 95% limit", "rate"),
-    Column("ci_high", "Upper 95% limit", "rate"),
 ]
 
 

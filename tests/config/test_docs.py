@@ -29,3 +29,11 @@ def test_rules_cover_every_section_a_newcomer_needs():
         assert heading in rules
     for term in ["`effects`", "Secondary suppression", "--suppressed", "`[c]`", "Newcombe"]:
         assert term in rules
+
+
+def test_scaling_is_reachable_from_the_readme_and_the_performance_figures():
+    readme = (ROOT / "README.md").read_text()
+    performance = (ROOT / "docs" / "performance.md").read_text()
+    scaling = (ROOT / "docs" / "scaling.md").read_text()
+    assert "](docs/scaling.md)" in readme and "](scaling.md)" in performance
+    assert "DATABASE_REPLICA_URL" in readme and "](performance.md)" in scaling

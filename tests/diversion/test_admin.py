@@ -289,3 +289,39 @@ def test_person_correction_in_the_admin_keeps_the_input_rules(admin_client_, enc
     person.refresh_from_db()
     assert person.date_of_birth == encounter.person.date_of_birth
     assert person.history.count() == 1
+
+
+def test_a_referral_correction_moves_it_in_the_work_queue(admin_client_, officer):
+    """The admin keeps the queue's stored columns right, as the services do (issue 8)."""
+    borough = pilot_borough()
+    day = timezone.localdate() - timedelta(days=5)
+    encounter = services.encounter_record(
+        by=officer,
+        person=PersonFactory(),
+        borough=borough,
+        encounter_date=day,
+        substance="cannabis_herbal",
+        quantity_grams=Decimal("2.5"),
+        accepted=True,
+    )
+    referral = encounter.referral
+    booked = timezone.localdate() - timedelta(days=1)
+    url = reverse("admin:diversion_referral_change", args=[referral.pk])
+    data = {
+        "provider": "",
+        "appointment_on": booked.isoformat(),
+        "attended_on": "",
+        "completed_on": "",
+        "did_not_attend_on": "",
+        "withdrawn_on": "",
+        "change_reason": "Appointment date from the provider",
+    }
+    response = admin_client_.post(url, data)
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.borough_id, referral.due_on, referral.overdue_from) == (
+        borough.pk,
+        booked + timedelta(days=1),
+        booked,
+    )

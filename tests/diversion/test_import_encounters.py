@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django.utils import timezone
 
+from boroughs.models import Borough
 from boroughs.services import borough_configure
 from diversion.choices import EncounterSource
 from diversion.imports import COLUMNS, ImportFailed, encounters_import
@@ -110,6 +111,25 @@ def decision_of(ref: str) -> tuple[str, list[str]]:
 
 
 # --- Storing ------------------------------------------------------------------------------------
+
+
+def test_imported_referrals_get_the_work_queue_columns(tmp_path, provider):
+    """Borough, due date and overdue-from date, as the services would store them (issue 8)."""
+    path = write(
+        tmp_path,
+        [
+            row(),
+            row(encounter_ref="ENC-2", person_ref="PER-2", withdrawn_on="2025-03-20"),
+        ],
+    )
+    run(path)
+    lambeth = Borough.objects.get(gss_code=LAMBETH)
+    due = date(2025, 4, 7)  # 28 days after 10 March
+    assert list(
+        Referral.objects.order_by("encounter__encounter_ref").values_list(
+            "borough_id", "due_on", "overdue_from"
+        )
+    ) == [(lambeth.pk, due, due), (lambeth.pk, None, None)]
 
 
 def test_diverted_row_is_stored_with_its_referral_policy_and_history(tmp_path, provider):

@@ -267,13 +267,13 @@ def test_officer_pages_run_the_same_queries_for_3_or_30_rows(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
-def test_queue_query_can_use_the_open_referral_index(officer, lewisham_pilot):
+def test_queue_query_can_use_the_due_referral_index(officer, lewisham_pilot):
     diverted(lewisham_pilot, days_ago=40)
     referrals = selectors.referrals_due(user=officer)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = referrals.order_by(*selectors.QUEUE_ORDER[True])[:25].explain()
-    assert "referral_open" in plan
+    assert "referral_due" in plan
 
 
 @pytest.mark.parametrize("after", ["1.2.3", "-1.5", "99999999999.1", "1.99999999999", "x"])

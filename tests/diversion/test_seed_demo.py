@@ -6,6 +6,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -23,6 +24,7 @@ from diversion.models import (
     Reoffence,
 )
 from diversion.policies import as_rule
+from diversion.referral_status import due_dates
 
 N = 300
 
@@ -84,6 +86,25 @@ def test_every_diverted_encounter_has_one_referral_with_dates_that_obey_spec_4(s
         )
         assert errors == {}, (referral.encounter.encounter_ref, errors)
     assert referrals.filter(completed_on__isnull=False).count() > referrals.count() // 2
+
+
+def test_every_referral_has_the_work_queue_columns_the_services_would_give_it(seeded):
+    referrals = list(Referral.objects.select_related("encounter"))
+    assert any(r.due_on for r in referrals) and any(r.due_on is None for r in referrals)
+    for referral in referrals:
+        encounter = referral.encounter
+        ended = referral.completed_on or referral.did_not_attend_on or referral.withdrawn_on
+        expected = due_dates(
+            encounter_date=encounter.encounter_date,
+            appointment_on=referral.appointment_on,
+            attended_on=referral.attended_on,
+            ended=ended is not None,
+            outcome_days=settings.REFERRAL_OUTCOME_DAYS,
+        )
+        assert (referral.borough_id, referral.due_on, referral.overdue_from) == (
+            encounter.borough_id,
+            *expected,
+        )
 
 
 def test_stored_decisions_match_a_reassessment_by_the_real_rule(seeded):
@@ -277,6 +298,9 @@ def _stored_demo_rows() -> dict[str, list[tuple]]:
                 "did_not_attend_on",
                 "withdrawn_on",
                 "flagged_at",
+                "borough_id",
+                "due_on",
+                "overdue_from",
             )  # fmt: skip
         ),
         "reoffences": list(

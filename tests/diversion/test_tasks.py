@@ -62,3 +62,18 @@ def test_task_can_rerun_a_missed_day(officer):
     assert referrals_flag_overdue_task.apply(kwargs={"today": None}).get() == 1
     referral.refresh_from_db()
     assert referral.flagged_at is not None
+
+
+def test_task_puts_stored_due_dates_right_after_the_outcome_days_change(officer, settings):
+    """A new REFERRAL_OUTCOME_DAYS moves every open referral in the queue by the next day."""
+    referral = _diverted(officer, days_ago=5)
+    day = referral.encounter.encounter_date
+    assert referral.due_on == day + timedelta(days=28)
+
+    settings.REFERRAL_OUTCOME_DAYS = 3
+    referrals_flag_overdue_task.apply().get()
+
+    referral.refresh_from_db()
+    assert (referral.due_on, referral.overdue_from) == (day + timedelta(3), day + timedelta(3))
+    assert referral.flagged_at is not None  # and, now 2 days late, it is flagged
+    assert referral.history.count() == 2  # opened, flagged: the stored dates are not history

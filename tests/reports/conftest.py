@@ -40,6 +40,12 @@ def _worker_env() -> dict[str, str]:
     }
 
 
+def worker_queues() -> str:
+    """Return every queue tasks are routed to, and Celery's default, as ``-Q`` takes them."""
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return ",".join(sorted(routed | {settings.CELERY_TASK_DEFAULT_QUEUE}))
+
+
 class Worker:
     """A real `celery -A config worker` process on the test database, stopped by its pidfile."""
 
@@ -56,6 +62,7 @@ class Worker:
                 "config",
                 "worker",
                 f"--pool={pool}",
+                f"--queues={worker_queues()}",
                 "--concurrency=1",
                 "--loglevel=INFO",
                 f"--pidfile={self.pidfile}",

@@ -204,3 +204,53 @@ def meet(who, day: date, outcome: str, *, ref: str | None = None, borough: str |
     )
     assert encounter.decision == outcome
     return encounter
+
+
+def cohort_counts(*, cohorts: int = 6, small: tuple[str, str, int] | None = None) -> list[tuple]:
+    """Return reoffending counts as the measure's query returns them, for many cohorts.
+
+    Cohorts 2024-01 onwards, Lewisham and Hackney and ALL, both groups, at 3, 6 and 12 months;
+    the pooled rows add the cohorts up, as the query does. ``small`` = (borough, group, cohort
+    index) gives that cohort 2 reoffenders at every N, a count people must not see, and that
+    borough and group's other cohorts none at 3 months, so its 3-month ``effects`` row pools 2.
+    """
+    from reports.measure import month_key
+
+    counts = []
+    for months in (3, 6, 12):
+        pooled: dict[tuple[str, str], list[int]] = {}
+        for k in range(cohorts):
+            mk = month_key(date(2024, 1 + k, 1))
+            for g, group in enumerate(("diverted", "comparison")):
+                parts = {
+                    LEWISHAM: (40 + k, 6 + k + months // 3 + g),
+                    HACKNEY: (30 + 2 * k, 5 + months // 3 + 2 * g),
+                }
+                if small is not None and small[1] == group:
+                    size = parts[small[0]][0]
+                    if k == small[2]:
+                        parts[small[0]] = (size, 2)
+                    elif months == 3:
+                        parts[small[0]] = (size, 0)
+                parts["ALL"] = tuple(map(sum, zip(*parts.values(), strict=True)))
+                for borough, (size, reoffenders) in parts.items():
+                    row = ("cohort", mk, group, borough, months, size, reoffenders, reoffenders)
+                    counts.append(row)
+                    total = pooled.setdefault((group, borough), [0, 0])
+                    total[0] += size
+                    total[1] += reoffenders
+        for (group, borough), (size, reoffenders) in pooled.items():
+            counts.append(("pooled", 0, group, borough, months, size, reoffenders, reoffenders))
+    return counts
+
+
+def cohort_report(**options) -> dict:
+    """SAMPLE with ``cohort_counts``' reoffending and effects sections (108 reoffending rows)."""
+    from reports.measure import _effects, _reoffending
+
+    counts = cohort_counts(**options)
+    return {
+        **copy.deepcopy(SAMPLE),
+        "reoffending": _reoffending(counts),
+        "effects": _effects(counts),
+    }

@@ -102,3 +102,37 @@ def test_bad_week_exits_non_zero_from_the_command_line():
     )
     assert result.returncode != 0
     assert "2026 has weeks 01 to 53, so there is no week 99" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_build_reads_its_figures_from_the_replica_and_stores_its_version_on_default(
+    reference_data, boroughs, settings
+):
+    """The heavy reads take the replica; the version and its history are written to default."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.measure import report_data
+    from reports.services import report_build
+
+    meet(person("B1"), date(2024, 1, 15), "diverted")
+    meet(person("B2"), date(2023, 6, 1), "declined")
+    default = CaptureQueriesContext(connections["default"])
+    replica = CaptureQueriesContext(connections["replica"])
+
+    with default, replica:
+        version, created = report_build(week=WEEK)
+
+    on_replica = [q["sql"] for q in replica]
+    on_default = [q["sql"] for q in default]
+    assert created
+    assert any("per_index" in sql for sql in on_replica)  # the reoffending statement
+    assert any('FROM "diversion_encounter"' in sql for sql in on_replica)  # activity, offers
+    assert not any(sql.startswith(("INSERT", "UPDATE", "DELETE")) for sql in on_replica)
+    assert not any("per_index" in sql or '"diversion_encounter"' in sql for sql in on_default)
+    assert any(sql.startswith('INSERT INTO "reports_reportversion"') for sql in on_default)
+    # The same figures as reading default.
+    settings.REPORTING_DATABASE = "default"
+    assert ReportVersion.objects.get(pk=version.pk).data == json.loads(
+        json.dumps(report_data(week=WEEK))
+    )

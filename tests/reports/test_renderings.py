@@ -12,14 +12,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports.models import ReportStatus, ReportVersion
-from reports.renderings import (
-    filename,
-    print_html,
-    render,
-    reoffending_chart_rows,
-    version_context,
-    weekly_encounters,
-)
+from reports.renderings import filename, print_html, render, version_context
+from reports.renderings.figures import reoffending_chart_rows
+from reports.selectors import weekly_encounters
 from tests.reports.factories import HACKNEY, SAMPLE, make_version
 
 pytestmark = pytest.mark.django_db

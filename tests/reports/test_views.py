@@ -89,8 +89,9 @@ def test_report_page_says_no_data_without_disproportionality(client, analyst):
     version = make_version(extra={})
     client.force_login(analyst)
     page = client.get(detail_url(version)).content.decode()
-    after = page.split('id="disproportionality">Disproportionality</h2>', 1)[1]
-    assert after.lstrip().startswith('<p class="govuk-body">No data</p>')
+    section = page.split('id="disproportionality">', 1)[1].split("</div>", 1)[0]
+    heading = '<h2 class="govuk-heading-m">Disproportionality</h2>'
+    assert section.split(heading, 1)[1].lstrip().startswith('<p class="govuk-body">No data</p>')
 
 
 def test_unknown_version_is_not_found(client, analyst):

@@ -1,11 +1,11 @@
 """``import_encounters PATH``: import historical encounters from a CSV file (SPEC §7)."""
 
-import io
 from pathlib import Path
 from typing import NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from diversion.csv_import import utf8_problem_line
 from diversion.imports import ImportFailed, encounters_import
 
 
@@ -22,14 +22,14 @@ class Command(BaseCommand):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"There is no file at {path}")
-        try:
-            # utf-8-sig reads files with or without the byte order mark spreadsheets add.
-            text = file.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = file.read_bytes()[: exc.start].count(b"\n") + 1
+        line = utf8_problem_line(file)
+        if line is not None:
             self._fail([f"line {line}, file: The file must be saved as UTF-8 text"])
         try:
-            result = encounters_import(stream=io.StringIO(text, newline=""), source_name=file.name)
+            # utf-8-sig reads files with or without the byte order mark spreadsheets add; the
+            # file is read as a stream, so its size does not decide the memory the import needs.
+            with file.open(encoding="utf-8-sig", newline="") as stream:
+                result = encounters_import(stream=stream, source_name=file.name)
         except ImportFailed as exc:
             self._fail(exc.errors)
         self.stdout.write(result.summary())
