@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: people signed in with each role."""
 
 import time
+from collections.abc import Generator
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -15,6 +16,30 @@ from boroughs.services import officer_assign
 from config.two_factor import authenticator_enrolment_confirm, authenticator_enrolment_start
 
 PASSWORD = "correct horse battery staple"
+
+
+def _committing_order(item: pytest.Item) -> int:
+    """0 for tests in a rolled-back transaction, 1 for tests that commit, 2 for the rest."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+        "transactional_db" in fixtures or "live_server" in fixtures
+    ):
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Generator[None]:
+    """Run the tests that commit after the ones that roll back, as pytest-django orders them.
+
+    pytest-django sorts first, but pytest then regroups tests that share a parametrised
+    session fixture (Playwright's browser), which put browser tests among the rolled-back ones;
+    their flush then emptied the roles and boroughs those later tests expect from migrations.
+    A stable sort keeps pytest's grouping within each kind.
+    """
+    yield
+    items.sort(key=_committing_order)
 
 
 def totp_code(user: User, *, steps_from_now: int = 0) -> str:
