@@ -143,8 +143,8 @@ def main() -> int:
         f"{rate / TARGET:.2f}x the {TARGET:,}/s target; floor {floor:.1f} s "
         f"({args.encounters / floor:,.0f}/s), seed/floor {median / floor:.1f}x"
     )
-    peak = max(r["peak"] for r in runs)
-    print(f"seeder peak memory (max RSS, before the floor): {peak:,.0f} MiB")
+    # Read after run 1's seed and before its floor: later runs' readings include that floor.
+    print(f"seeder peak memory (max RSS of run 1, main process): {runs[0]['peak']:,.0f} MiB")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     print(
         "reproduce: DATABASE_URL=<empty migrated database> .venv/bin/python "
