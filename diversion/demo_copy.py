@@ -23,7 +23,7 @@ import io
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
