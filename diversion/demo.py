@@ -2,8 +2,10 @@
 
 `generate` is pure: given a seed, a count and the setting (boroughs, providers, policy) it yields
 the same people, encounters, referrals and reoffences every time, judged by the real rule
-(`diversion.eligibility.assess`). `demo_seed` writes them in chunks with `bulk_create`, so a
-million encounters take minutes, not hours.
+(`diversion.eligibility.assess`), a block of `BLOCK_SIZE` encounters at a time. Each block has
+its own random source seeded from the seed and the block's number (`generate_block`), so blocks
+can be made in parallel. `demo_seed` writes them with ``COPY`` on PostgreSQL (blocks made by
+worker processes, `diversion.demo_copy`) and with `bulk_create` elsewhere.
 
 Demo data is synthetic, so it is written without per-row history records: history exists to
 audit what people did, and nobody did this.
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +41,14 @@ from diversion.choices import (
     ReoffenceSource,
     Substance,
 )
-from diversion.demo_rows import Chunk, EncounterRow, PersonRow, ReferralRow, ReoffenceRow
+from diversion.demo_rows import (
+    BLOCK_SIZE,
+    Chunk,
+    EncounterRow,
+    PersonRow,
+    ReferralRow,
+    ReoffenceRow,
+)
 from diversion.facts import encounter_facts
 from diversion.models import (
     Encounter,
@@ -281,7 +291,7 @@ class _Draw:
     single ``random()`` call and the same bisection, so a seed still gives the same data.
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         self.rng = random.Random(seed)  # nosec B311: seeded so demo data is reproducible
         self.random = self.rng.random
         self.randrange = self.rng.randrange
@@ -293,25 +303,49 @@ class _Draw:
         return table.values[bisect.bisect(table.cumulative, self.random() * table.total, 0, hi)]
 
 
-class _State:
-    """Where the generator has got to: its random source, counters and reference makers."""
+# BLOCK_SIZE (diversion.demo_rows): encounters per block. Each block has its own random
+# source, seeded from the seed and the block's number, so blocks can be made in any order, by
+# several processes, and still give the same data for a seed. Changing it changes the data.
+# A block's people and reoffences are numbered from block << BLOCK_BITS, so references made
+# from those numbers never collide across blocks (a block has at most BLOCK_SIZE people).
+BLOCK_BITS = 20
 
-    def __init__(self, seed: int, setting: Setting) -> None:
+
+@dataclass(frozen=True)
+class Keys:
+    """The reference makers for a seed, shared by all its blocks."""
+
+    encounter_ref: _Scrambler
+    person_ref: _Scrambler
+    pseudonym: _Scrambler
+    reoffence_ref: _Scrambler
+
+    @classmethod
+    def for_seed(cls, seed: int) -> Keys:
+        rng = random.Random(seed)  # nosec B311: seeded so demo data is reproducible
+        return cls(
+            _Scrambler(rng, 40), _Scrambler(rng, 40), _Scrambler(rng, 64), _Scrambler(rng, 40)
+        )
+
+
+class _State:
+    """Where the generator has got to in one block: random source, counters, references."""
+
+    def __init__(self, seed: int, setting: Setting, *, keys: Keys, block: int = 0) -> None:
         if not setting.boroughs:
             raise ValueError("No borough is taking part, so there is nowhere to record encounters")
         self.setting = setting
-        self.draw = _Draw(seed)
-        rng = self.draw.rng
-        self.encounter_ref = _Scrambler(rng, 40)
-        self.person_ref = _Scrambler(rng, 40)
-        self.pseudonym = _Scrambler(rng, 64)
-        self.reoffence_ref = _Scrambler(rng, 40)
+        self.draw = _Draw(f"{seed}:{block}")
+        self.encounter_ref = keys.encounter_ref
+        self.person_ref = keys.person_ref
+        self.pseudonym = keys.pseudonym
+        self.reoffence_ref = keys.reoffence_ref
         weights = [3 if b.role == Borough.Role.PILOT else 2 for b in setting.boroughs]
         self.homes = _weighted(list(zip(setting.boroughs, weights, strict=True)))
         self.span = (setting.today - setting.start).days
-        self.made = 0
-        self.people = 0
-        self.reoffences = 0
+        self.made = block * BLOCK_SIZE
+        self.people = block << BLOCK_BITS
+        self.reoffences = block << BLOCK_BITS
 
 
 def _add_years(day: date, years: int) -> date:
@@ -337,22 +371,36 @@ def _quantity(rng: random.Random, substance: str) -> Decimal:
     return Decimal(f"{max(grams, 0.1):.2f}")
 
 
-def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]:
-    """Yield people with their encounters (exactly ``encounters`` of them) in chunks.
+def block_count(encounters: int) -> int:
+    """Return how many blocks ``encounters`` encounters take."""
+    return -(-encounters // BLOCK_SIZE)
 
-    Each person's encounters are judged in date order by the real rule, with their earlier
-    diversions tracked in memory; the rule looks at nobody else, so judging person by person
-    gives the same decisions as judging everyone in date order.
+
+def generate_block(
+    *, seed: int, block: int, encounters: int, setting: Setting, keys: Keys | None = None
+) -> Chunk:
+    """Return one block: people with their encounters, the block's share of ``encounters``.
+
+    Block N holds encounters N * BLOCK_SIZE up to the next block's first (the last block may
+    be short). Each person's encounters are judged in date order by the real rule, with their
+    earlier diversions tracked in memory; the rule looks at nobody else, so judging person by
+    person gives the same decisions as judging everyone in date order.
     """
-    state = _State(seed, setting)
+    state = _State(seed, setting, keys=keys or Keys.for_seed(seed), block=block)
+    end = min(encounters, (block + 1) * BLOCK_SIZE)
     chunk = Chunk()
-    while state.made < encounters:
-        _person_and_events(state, chunk, room=encounters - state.made)
-        if len(chunk.encounters) >= BATCH_SIZE:
-            yield chunk
-            chunk = Chunk()
-    if chunk.people:
-        yield chunk
+    while state.made < end:
+        _person_and_events(state, chunk, room=end - state.made)
+    return chunk
+
+
+def generate(*, seed: int, encounters: int, setting: Setting) -> Iterator[Chunk]:
+    """Yield people with their encounters (exactly ``encounters`` of them), a block at a time."""
+    keys = Keys.for_seed(seed)
+    for block in range(block_count(encounters)):
+        yield generate_block(
+            seed=seed, block=block, encounters=encounters, setting=setting, keys=keys
+        )
 
 
 def _person_and_events(state: _State, chunk: Chunk, *, room: int) -> None:
@@ -700,11 +748,9 @@ def demo_seed(
     today = today or timezone.localdate()
     counts = {"people": 0, "encounters": 0, "referrals": 0, "reoffences": 0}
 
-    def counted(chunk: Chunk) -> None:
-        counts["people"] += len(chunk.people)
-        counts["encounters"] += len(chunk.encounters)
-        counts["referrals"] += sum(1 for e in chunk.encounters if e.referral is not None)
-        counts["reoffences"] += len(chunk.reoffences)
+    def counted(made: Mapping[str, int]) -> None:
+        for name, number in made.items():
+            counts[name] += number
         if progress is not None:
             progress(counts["encounters"], encounters)
 
@@ -714,22 +760,25 @@ def demo_seed(
         demo_users_ensure(password=password, boroughs=boroughs)
         officer = User.objects.get(username=Role.OFFICER)
         factor_ids = dict(ExclusionFactor.objects.values_list("code", "pk"))
-        chunks = generate(seed=seed, encounters=encounters, setting=setting)
         if copy:
-            demo_copy.copy_chunks(
-                chunks,
+            keys = Keys.for_seed(seed)
+            demo_copy.copy_blocks(
+                partial(
+                    generate_block, seed=seed, encounters=encounters, setting=setting, keys=keys
+                ),
+                blocks=block_count(encounters),
                 rebuild=encounters >= demo_copy.REBUILD_FROM,
                 officer_id=officer.pk,
                 factor_ids=factor_ids,
                 now=timezone.now(),
-                on_chunk=counted,
+                on_counts=counted,
             )
             return counts
-        for chunk in chunks:
+        for chunk in generate(seed=seed, encounters=encounters, setting=setting):
             _chunk_write(chunk, officer=officer, factor_ids=factor_ids)
             # With DEBUG on Django keeps every query's SQL; bulk inserts would fill memory.
             connection.queries_log.clear()
-            counted(chunk)
+            counted(demo_copy.chunk_counts(chunk))
     return counts
 
 

@@ -1,15 +1,17 @@
-"""Write generated demo data to PostgreSQL with ``COPY``, while the next chunk is generated.
+"""Write generated demo data to PostgreSQL with ``COPY``, generating blocks in other processes.
 
 `diversion.demo.demo_seed` uses this on PostgreSQL (and `bulk_create` elsewhere). Building
 model instances and parameterised ``INSERT``s cost more than generating the data; ``COPY``
-of tab-separated text costs a fraction of that. Ids are handed out here rather than by the
-database, so one chunk's encounters can name its people without a round trip: the tables are
-locked against other writers for the transaction, ids are taken from each table's sequence
-upwards, and the sequences are moved past them at the end.
+of tab-separated text costs a fraction of that. Ids of people and encounters are handed out
+here rather than by the database, so a block's encounters can name its people without a round
+trip: the tables are locked against other writers for the transaction, each block gets a fixed
+range of ids from each table's sequence, and the sequences are moved past them at the end.
+Reasons, exclusions, referrals and reoffences take their ids from their sequences as they go.
 
-Each chunk's ``COPY`` runs in one worker thread on the same database connection (so the same
-transaction) while the main thread generates the next chunk: psycopg2 lets go of the GIL
-while the server works. Only one chunk waits at a time, so memory stays flat.
+Generating the rows in Python is what the seed spends most of its time on, and blocks are
+independent (`diversion.demo.generate_block`), so forked worker processes make and format the
+blocks, a few ahead, while this process copies them in block order on its one connection (so
+one transaction). Memory stays flat, and the data is the same whatever the number of processes.
 
 The values are the generator's own: codes, references and names without tabs, backslashes or
 newlines, so they need no escaping in ``COPY``'s text format (`_check_plain` makes sure).
@@ -18,14 +20,18 @@ newlines, so they need no escaping in ``COPY``'s text format (`_check_plain` mak
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
 from diversion.choices import EncounterSource, ReoffenceSource
+from diversion.demo_rows import BLOCK_SIZE
 from diversion.models import (
     Encounter,
     EncounterExclusion,
@@ -51,18 +57,21 @@ COLUMNS: dict[type, tuple[str, ...]] = {
         "age_at_encounter", "policy_id", "officer_id", "source", "decided_at", "answered_at",
         "created_at",
     ),
-    EncounterReason: ("id", "encounter_id", "position", "code"),
-    EncounterExclusion: ("id", "encounter_id", "factor_id", "position"),
+    # Rows nothing else refers to take their ids from the table's own sequence.
+    EncounterReason: ("encounter_id", "position", "code"),
+    EncounterExclusion: ("encounter_id", "factor_id", "position"),
     Referral: (
-        "id", "encounter_id", "provider_id", "appointment_on", "attended_on", "completed_on",
+        "encounter_id", "provider_id", "appointment_on", "attended_on", "completed_on",
         "did_not_attend_on", "withdrawn_on", "flagged_at", "created_at", "borough_id",
         "due_on", "overdue_from",
     ),
     Reoffence: (
-        "id", "person_id", "offence_date", "offence_type", "source_ref", "source",
+        "person_id", "offence_date", "offence_type", "source_ref", "source",
         "entered_by_id", "created_at",
     ),
 }  # fmt: skip
+# The tables whose ids the seeder hands out itself (their rows are referred to by others).
+NUMBERED = (Person, Encounter)
 
 
 def _text(value: object) -> str:
@@ -84,32 +93,37 @@ def _check_plain(*values: str) -> None:
 
 
 class Ids:
-    """Ids for the rows to be written, handed out in blocks from each table's sequence."""
+    """Ids for people and encounters: each block of encounters gets a fixed range of each.
 
-    def __init__(self, cursor: Any) -> None:
+    Block N's encounters are numbered from ``first[Encounter] + N * BLOCK_SIZE`` and its people
+    from ``first[Person] + N * BLOCK_SIZE`` (a block has at most as many people as encounters),
+    so any process can number a block without knowing how many people earlier blocks had.
+    People's ids have gaps where a block had fewer people than encounters; nothing needs them
+    to be consecutive.
+    """
+
+    def __init__(self, cursor: Any, blocks: int) -> None:
         tables = ", ".join(model._meta.db_table for model in MODELS)
         # No other writer may take ids from these sequences until the seed commits.
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-        self.next: dict[type[models.Model], int] = {}
-        for model in MODELS:
+        self.first: dict[type[models.Model], int] = {}
+        for model in NUMBERED:
             sequence = "pg_get_serial_sequence(%s, 'id')"
             cursor.execute(f"SELECT nextval({sequence})", [model._meta.db_table])
-            self.next[model] = cursor.fetchone()[0]
-
-    def take(self, model: type[models.Model], count: int) -> int:
-        """Return the first of ``count`` consecutive ids for ``model``."""
-        first = self.next[model]
-        self.next[model] = first + count
-        return first
+            self.first[model] = cursor.fetchone()[0]
+        self.blocks = blocks
 
     def release(self, cursor: Any) -> None:
         """Move each sequence past the ids used, so later inserts carry on after them."""
-        for model, next_id in self.next.items():
+        for model, first in self.first.items():
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)",
-                [model._meta.db_table, next_id],
+                [model._meta.db_table, first + self.blocks * BLOCK_SIZE],
             )
 
+
+# Processes making blocks at once (this one copies meanwhile).
+PROCESSES = min(os.cpu_count() or 1, 4)
 
 # From this many encounters up, indexes and constraints are made again after the load.
 REBUILD_FROM = 50_000
@@ -171,21 +185,26 @@ class Rebuild:
 
 
 class Formatter:
-    """Turn generated chunks into COPY text for each table, numbering rows as it goes."""
+    """Turn a generated block into COPY text for each table, with its ids."""
 
     def __init__(
-        self, *, ids: Ids, officer_id: int | None, factor_ids: Mapping[str, int], now: datetime
+        self,
+        *,
+        first: Mapping[type[models.Model], int],
+        officer_id: int | None,
+        factor_ids: Mapping[str, int],
+        now: datetime,
     ) -> None:
-        self.ids = ids
+        self.first = dict(first)
         self.officer = _text(officer_id)
         self.factor_ids = factor_ids
         self.now = str(now)
 
-    def chunk(self, chunk: Chunk) -> dict[type, str]:
-        """Return the COPY text per table for one chunk."""
-        first_person = self.ids.take(Person, len(chunk.people))
+    def block(self, chunk: Chunk, block: int) -> dict[type, str]:
+        """Return the COPY text per table for block number ``block``."""
+        first_person = self.first[Person] + block * BLOCK_SIZE
         person_ids = {row.index: first_person + i for i, row in enumerate(chunk.people)}
-        first_encounter = self.ids.take(Encounter, len(chunk.encounters))
+        first_encounter = self.first[Encounter] + block * BLOCK_SIZE
         return {
             Person: self._people(chunk, first_person),
             Encounter: self._encounters(chunk, first_encounter, person_ids),
@@ -223,46 +242,36 @@ class Formatter:
         )
 
     def _reasons(self, chunk: Chunk, first_encounter: int) -> str:
-        rows = [
-            (first_encounter + i, position, code)
+        return "".join(
+            f"{first_encounter + i}\t{position}\t{code}\n"
             for i, e in enumerate(chunk.encounters)
             for position, code in enumerate(e.reasons, start=1)
-        ]
-        first = self.ids.take(EncounterReason, len(rows))
-        return "".join(f"{first + n}\t{e}\t{p}\t{c}\n" for n, (e, p, c) in enumerate(rows))
+        )
 
     def _exclusions(self, chunk: Chunk, first_encounter: int) -> str:
-        rows = [
-            (first_encounter + i, self.factor_ids[code], position)
+        return "".join(
+            f"{first_encounter + i}\t{self.factor_ids[code]}\t{position}\n"
             for i, e in enumerate(chunk.encounters)
             for position, code in enumerate(e.exclusions, start=1)
-        ]
-        first = self.ids.take(EncounterExclusion, len(rows))
-        return "".join(f"{first + n}\t{e}\t{f}\t{p}\n" for n, (e, f, p) in enumerate(rows))
+        )
 
     def _referrals(self, chunk: Chunk, first_encounter: int) -> str:
-        rows = [
-            (first_encounter + i, e.borough_id, e.referral)
-            for i, e in enumerate(chunk.encounters)
-            if e.referral is not None
-        ]
-        first = self.ids.take(Referral, len(rows))
         return "".join(
-            f"{first + n}\t{encounter_id}\t{_text(r.provider_id)}\t{_text(r.appointment_on)}\t"
+            f"{first_encounter + i}\t{_text(r.provider_id)}\t{_text(r.appointment_on)}\t"
             f"{_text(r.attended_on)}\t{_text(r.completed_on)}\t{_text(r.did_not_attend_on)}\t"
-            f"{_text(r.withdrawn_on)}\t{_text(r.flagged_at)}\t{self.now}\t{borough_id}\t"
+            f"{_text(r.withdrawn_on)}\t{_text(r.flagged_at)}\t{self.now}\t{e.borough_id}\t"
             f"{_text(r.due_on)}\t{_text(r.overdue_from)}\n"
-            for n, (encounter_id, borough_id, r) in enumerate(rows)
+            for i, e in enumerate(chunk.encounters)
+            if (r := e.referral) is not None
         )
 
     def _reoffences(self, chunk: Chunk, person_ids: Mapping[int, int]) -> str:
-        first = self.ids.take(Reoffence, len(chunk.reoffences))
         source = ReoffenceSource.DEMO.value
         lines = []
-        for n, r in enumerate(chunk.reoffences):
+        for r in chunk.reoffences:
             _check_plain(r.offence_type)
             lines.append(
-                f"{first + n}\t{person_ids[r.person_index]}\t{r.offence_date}\t{r.offence_type}\t"
+                f"{person_ids[r.person_index]}\t{r.offence_date}\t{r.offence_type}\t"
                 f"{r.source_ref}\t{source}\t{NULL}\t{self.now}\n"
             )
         return "".join(lines)
@@ -280,36 +289,82 @@ def _copy_tables(raw_connection: Any, texts: Mapping[type, str]) -> None:
                 )
 
 
-def copy_chunks(
-    chunks: Iterable[Chunk],
+def chunk_counts(chunk: Chunk) -> dict[str, int]:
+    """Return how many rows of each kind a block holds, as `demo_seed` reports them."""
+    return {
+        "people": len(chunk.people),
+        "encounters": len(chunk.encounters),
+        "referrals": sum(1 for e in chunk.encounters if e.referral is not None),
+        "reoffences": len(chunk.reoffences),
+    }
+
+
+# What the worker processes run, set before they are forked (so they inherit it, closures
+# and all, with nothing pickled): the function making a block, and the formatter.
+_JOB: tuple[Callable[..., Chunk], Formatter] | None = None
+
+
+def _block_texts(block: int) -> tuple[dict[type, str], dict[str, int]]:
+    """Make and format one block (in a worker process, or in this one)."""
+    assert _JOB is not None  # nosec B101: set by copy_blocks before any block is made
+    make_block, formatter = _JOB
+    chunk = make_block(block=block)
+    return formatter.block(chunk, block), chunk_counts(chunk)
+
+
+def _made_in_order(blocks: int, processes: int) -> Iterator[tuple[dict[type, str], dict[str, int]]]:
+    """Yield each block's texts and counts in block order, made by ``processes`` processes.
+
+    With more than one, forked workers make the blocks (a few ahead of the one being copied,
+    so memory stays flat) while this process copies: generating is the seed's main cost, and
+    blocks are independent. The data is the same whatever the number of processes.
+    """
+    if processes <= 1 or blocks <= 1:
+        yield from map(_block_texts, range(blocks))
+        return
+    ahead = 2 * processes
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: deque[Future] = deque()
+        for block in range(blocks):
+            pending.append(pool.submit(_block_texts, block))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def copy_blocks(
+    make_block: Callable[..., Chunk],
     *,
+    blocks: int,
     rebuild: bool,
     officer_id: int | None,
     factor_ids: Mapping[str, int],
     now: datetime,
-    on_chunk: Callable[[Chunk], None],
+    on_counts: Callable[[dict[str, int]], None],
+    processes: int | None = None,
 ) -> None:
-    """Write every chunk with COPY, inside the caller's transaction.
+    """Write blocks 0 to ``blocks - 1`` with COPY, inside the caller's transaction.
 
-    Chunk N is copied by a worker thread while the main thread generates and formats chunk
-    N + 1; `on_chunk` is called for each chunk once it is formatted. With ``rebuild``,
-    indexes and constraints are set aside for the load (`Rebuild`).
+    ``make_block(block=n)`` returns block n; it must touch no database (it may run in a forked
+    process). `on_counts` is called with each block's row counts as it is copied. With
+    ``rebuild``, indexes and constraints are set aside for the load (`Rebuild`).
     """
+    global _JOB
     with connection.cursor() as cursor:
-        ids = Ids(cursor)
+        ids = Ids(cursor, blocks)
         rebuilt = Rebuild(cursor) if rebuild else None
-    formatter = Formatter(ids=ids, officer_id=officer_id, factor_ids=factor_ids, now=now)
-    raw = connection.connection
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-copy") as pool:
-        pending: Future | None = None
-        for chunk in chunks:
-            texts = formatter.chunk(chunk)
-            if pending is not None:
-                pending.result()  # raises the worker's error, if any
-            pending = pool.submit(_copy_tables, raw, texts)
-            on_chunk(chunk)
-        if pending is not None:
-            pending.result()
+    formatter = Formatter(first=ids.first, officer_id=officer_id, factor_ids=factor_ids, now=now)
+    _JOB = (make_block, formatter)
+    try:
+        for texts, counts in _made_in_order(blocks, PROCESSES if processes is None else processes):
+            _copy_tables(connection.connection, texts)
+            on_counts(counts)
+    finally:
+        _JOB = None
     with connection.cursor() as cursor:
         ids.release(cursor)
         if rebuilt is not None:

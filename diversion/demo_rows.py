@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+# Encounters per block: the unit generated, and written, at a time (diversion.demo).
+BLOCK_SIZE = 5000
+
 
 @dataclass(slots=True)
 class PersonRow:

@@ -337,6 +337,45 @@ def test_copy_writes_exactly_the_rows_bulk_create_writes(db):
     assert inserted["exclusions"] and inserted["reasons"] and inserted["reoffences"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_blocks_made_by_worker_processes_are_the_rows_bulk_create_writes(db, monkeypatch):
+    # Small blocks, so 1,500 encounters take three of them, made by two forked processes.
+    monkeypatch.setattr(demo, "BLOCK_SIZE", 500)
+    monkeypatch.setattr(demo_copy, "BLOCK_SIZE", 500)
+    monkeypatch.setattr(demo_copy, "PROCESSES", 2)
+    day = date(2026, 3, 9)
+    by_insert = demo.demo_seed(seed=5, encounters=1500, today=day, copy=False)
+    inserted = _stored_demo_rows()
+    _delete_demo_rows()
+
+    by_copy = demo.demo_seed(seed=5, encounters=1500, today=day, copy=True)
+
+    assert demo.block_count(1500) == 3
+    assert by_copy == by_insert
+    assert by_copy["encounters"] == 1500
+    assert _stored_demo_rows() == inserted
+    # People's ids come from fixed ranges per block; new rows still go after all of them.
+    person = Person.objects.create(
+        person_ref="PER-NEW", pseudonym="PNEW", first_name="Ann", last_name="Lee",
+        date_of_birth=date(2000, 1, 1), gender="female", ethnicity="W1",
+    )  # fmt: skip
+    assert person.pk > Person.objects.exclude(pk=person.pk).order_by("-pk").first().pk
+
+
+def test_each_block_is_the_same_whichever_order_blocks_are_made_in():
+    keys = demo.Keys.for_seed(9)
+    in_order = [
+        demo.generate_block(seed=9, block=b, encounters=12000, setting=SETTING, keys=keys)
+        for b in range(3)
+    ]
+    backwards = [
+        demo.generate_block(seed=9, block=b, encounters=12000, setting=SETTING) for b in (2, 1, 0)
+    ]
+
+    assert in_order == backwards[::-1]
+    assert [len(c.encounters) for c in in_order] == [5000, 5000, 2000]
+
+
 def _schema(tables: tuple[str, ...]) -> tuple[list, list]:
     with connection.cursor() as cursor:
         cursor.execute(
