@@ -15,7 +15,7 @@ from reports.models import ReportStatus, ReportVersion
 from reports.renderings import figures
 from reports.renderings.tables import Table, csv_value, report_tables
 from reports.services import canonical_json
-from reports.suppression import SUPPRESSION_NOTE
+from reports.suppression import SUPPRESSION_NOTE, suppress_report
 
 FORMATS: dict[str, tuple[str, str]] = {
     "json": ("application/json", "json"),
@@ -96,9 +96,12 @@ def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[
     by_key = {t.key: t for t in tables}
     trend_points = selectors.weekly_encounters(version)
     trend_chart = figures.trend_chart(trend_points)
-    reoffending_chart, reoffending_chart_table = figures.reoffending_chart(version.data)
+    # Secondary suppression needs the whole report at once; the charts start from it.
+    shown = suppress_report(version.data)
+    reoffending_chart, reoffending_chart_table = figures.reoffending_chart(shown)
     return {
         "version": version,
+        "shown": shown,
         "cover_rows": cover_rows(version),
         "suppression_note": SUPPRESSION_NOTE,
         "activity_table": by_key["activity"],
@@ -108,7 +111,7 @@ def version_context(version: ReportVersion, *, for_print: bool = False) -> dict[
         "effects_table": by_key["effects"],
         "disproportionality_tables": [t for t in tables if t.key.startswith("disproportionality")],
         "has_disproportionality": bool((version.extra or {}).get("disproportionality")),
-        "activity_chart": figures.activity_chart(version.data, version.week, labels.boroughs),
+        "activity_chart": figures.activity_chart(shown, version.week, labels.boroughs),
         "trend_chart": trend_chart,
         "trend_table": figures.trend_table(trend_points) if trend_chart else None,
         "reoffending_chart": reoffending_chart,

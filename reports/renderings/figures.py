@@ -9,13 +9,7 @@ from typing import Any
 
 from reports import charts
 from reports.renderings.tables import ALL, COHORT_REOFFENDING_COLUMNS, Cell, Column, Table
-from reports.suppression import WITHHELD, suppress_report
-
-
-def shown_activity(data: Mapping[str, Any]) -> list[dict]:
-    """Return the activity rows as people see them."""
-    # Activity's relations stay within activity, so suppressing it alone hides the same cells.
-    return suppress_report({"activity": data.get("activity", [])})["activity"]
+from reports.suppression import WITHHELD
 
 
 def plottable(value: Any) -> int | None:
@@ -24,10 +18,14 @@ def plottable(value: Any) -> int | None:
 
 
 def activity_chart(
-    data: Mapping[str, Any], week: str, boroughs: Mapping[str, str]
+    shown: Mapping[str, Any], week: str, boroughs: Mapping[str, str]
 ) -> charts.Chart | None:
-    """Draw this week's encounters per borough; the activity table gives the same figures."""
-    rows = [r for r in shown_activity(data) if r.get("borough") != ALL]
+    """Draw this week's encounters per borough; the activity table gives the same figures.
+
+    ``shown`` is the whole report as ``suppress_report`` gives it, so the chart hides exactly
+    what the tables hide (known zeros included).
+    """
+    rows = [r for r in shown.get("activity", []) if r.get("borough") != ALL]
     if not rows:
         return None
     rows.sort(key=lambda r: boroughs.get(r["borough"], r["borough"]))
@@ -64,9 +62,12 @@ def trend_table(points: Sequence[tuple[str, int | None]]) -> Table:
     )
 
 
-def reoffending_chart_rows(data: Mapping[str, Any]) -> tuple[int | None, list[dict]]:
-    """Pick the rows the reoffending chart shows: 12 months (or the longest reported), ALL."""
-    rows = [r for r in suppress_report(data).get("reoffending", []) if r.get("borough") == ALL]
+def reoffending_chart_rows(shown: Mapping[str, Any]) -> tuple[int | None, list[dict]]:
+    """Pick the rows the reoffending chart shows: 12 months (or the longest reported), ALL.
+
+    ``shown`` is the report as ``suppress_report`` gives it.
+    """
+    rows = [r for r in shown.get("reoffending", []) if r.get("borough") == ALL]
     months = {r["months"] for r in rows}
     if not months:
         return None, []
@@ -83,9 +84,9 @@ def number(value: Any) -> float | None:
     return None if value in (None, WITHHELD) else float(value)
 
 
-def reoffending_chart(data: Mapping[str, Any]) -> tuple[charts.Chart | None, Table | None]:
+def reoffending_chart(shown: Mapping[str, Any]) -> tuple[charts.Chart | None, Table | None]:
     """Draw each cohort's reoffending rate, diverted beside comparison, with its table."""
-    months, rows = reoffending_chart_rows(data)
+    months, rows = reoffending_chart_rows(shown)
     if not rows:
         return None, None
     points = [

@@ -146,7 +146,7 @@ def report_page_context(
     # Secondary suppression needs the whole report at once; every part below starts from it.
     shown = suppress_report(version.data)
     trend = figures.trend_chart(weekly)
-    reoffending_chart, reoffending_chart_table = figures.reoffending_chart(version.data)
+    reoffending_chart, reoffending_chart_table = figures.reoffending_chart(shown)
     return {
         "version": version,
         "headline": headline_context(shown, labels.boroughs),
@@ -155,7 +155,7 @@ def report_page_context(
         "suppression_note": SUPPRESSION_NOTE,
         **section_tables(shown, version.extra, labels),
         "has_disproportionality": bool((version.extra or {}).get("disproportionality")),
-        "activity_chart": figures.activity_chart(version.data, version.week, labels.boroughs),
+        "activity_chart": figures.activity_chart(shown, version.week, labels.boroughs),
         "trend_chart": trend,
         "trend_table": figures.trend_table(weekly) if trend else None,
         "reoffending_chart": reoffending_chart,

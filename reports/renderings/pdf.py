@@ -25,7 +25,7 @@ from reports.renderings.tables import (
     format_cell,
 )
 from reports.statistics import round_figure, wilson_bounds
-from reports.suppression import WITHHELD, is_hidden, suppress_report
+from reports.suppression import WITHHELD, is_hidden
 
 MARKING = "OFFICIAL-SENSITIVE"
 # One family throughout, text and charts alike: DejaVu Sans is on every machine WeasyPrint runs
@@ -52,7 +52,7 @@ def pdf_context(version: ReportVersion, *, full: bool = False) -> dict[str, Any]
     from reports.renderings import version_context
 
     context = version_context(version, for_print=True)
-    shown = suppress_report(version.data)
+    shown = context["shown"]
     for key in ("activity_chart", "trend_chart", "reoffending_chart"):
         context[key] = _in_print_font(context.get(key))
     context.update(

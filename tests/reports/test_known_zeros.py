@@ -152,3 +152,21 @@ def test_not_applicable_relative_risk_beside_a_hidden_term_is_withheld():
     shown = suppress_report({"effects": [effects_row]})["effects"][0]
     assert shown["comparison_reoffenders"] == SUPPRESSED
     assert all(shown[k] == WITHHELD for k in ("risk_difference", "relative_risk", "rr_high"))
+
+
+@pytest.mark.django_db
+def test_the_activity_chart_hides_what_the_activity_table_hides(boroughs):
+    """The chart starts from the whole report as suppressed, public zeros included."""
+    from reports.renderings import version_context
+    from tests.reports.factories import make_version
+
+    _history()
+    version = make_version(week=WEEK, data=report_data(week=WEEK))
+    context = version_context(version)
+    names = {LEWISHAM: "Lewisham", SOUTHWARK: "Southwark", HACKNEY: "Hackney"}
+    hidden = {
+        names[r["borough"]]
+        for r in context["shown"]["activity"]
+        if r["borough"] in names and r["encounters"] in (SUPPRESSED, SECONDARY)
+    }
+    assert set(context["activity_chart"].not_plotted) == hidden

@@ -264,9 +264,9 @@ def test_approver_report_page_takes_a_fixed_number_of_queries(
     # 15 for the page, whatever the filter and page: the session, the person, their
     # authenticator, roles and permissions (2), a savepoint, the version, the names of boroughs
     # and of exclusion reasons, the earlier weeks (2), the week's other versions, the history;
-    # 3 reads of the boroughs' roles and pilot dates (each whole-report suppression reads them,
+    # 2 reads of the boroughs' roles and pilot dates (each whole-report suppression reads them,
     # for the zeros the rules fix); and 3 to save the session.
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(20):
         page = client.get(url(cohorts, f"?borough={LEWISHAM}&page=2")).content.decode()
     assert "Your decision" in page
 
@@ -277,5 +277,5 @@ def test_analyst_report_page_takes_a_fixed_number_of_queries(
     make_version(week="2026-W09")
     client.force_login(analyst)
     # As the approver's, less the authenticator.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         assert client.get(url(cohorts, "?months=3&group=diverted")).status_code == 200
