@@ -90,6 +90,14 @@ def _check_allowed(*, by: User, permission: str) -> None:
         raise PermissionDenied("Only admins can manage the people who sign in")
 
 
+def _check_may_change(*, by: User, user: User, permission: str, role: str | None = None) -> None:
+    """Refuse, as the pages do, a change ``by`` may not make to this existing account."""
+    _check_allowed(by=by, permission=permission)
+    refusal = account_change_refusal(by=by, user=user, role=role)
+    if refusal:
+        raise ValidationError(refusal)
+
+
 def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
@@ -265,10 +273,7 @@ def user_invitation_resend(
     *, by: User, user: User, site_url: str, request: HttpRequest | None = None
 ) -> Invitation:
     """Send a new invitation; the link in any earlier one stops working."""
-    _check_allowed(by=by, permission=INVITE_PERMISSION)
-    refusal = account_change_refusal(by=by, user=user)
-    if refusal:
-        raise ValidationError(refusal)
+    _check_may_change(by=by, user=user, permission=INVITE_PERMISSION)
     if not invitation_pending(user):
         raise ValidationError(
             "This person has already set a password, or their account is deactivated, "
@@ -299,10 +304,7 @@ def user_change(
     request: HttpRequest | None = None,
 ) -> User:
     """Give the person exactly this role and, for an officer, exactly these boroughs."""
-    _check_allowed(by=by, permission=CHANGE_PERMISSION)
-    refusal = account_change_refusal(by=by, user=user, role=role)
-    if refusal:
-        raise ValidationError(refusal)
+    _check_may_change(by=by, user=user, permission=CHANGE_PERMISSION, role=role)
     errors = _role_errors(role=role, boroughs=boroughs)
     if errors:
         raise ValidationError(errors)
@@ -331,10 +333,7 @@ def user_change(
 def _set_active(
     *, by: User, user: User, active: bool, reason: str, request: HttpRequest | None
 ) -> User:
-    _check_allowed(by=by, permission=CHANGE_PERMISSION)
-    refusal = account_change_refusal(by=by, user=user)
-    if refusal:
-        raise ValidationError(refusal)
+    _check_may_change(by=by, user=user, permission=CHANGE_PERMISSION)
     if user.is_active == active:
         state = "active" if active else "deactivated"
         raise ValidationError(f"{display_name(user)}'s account is already {state}")
