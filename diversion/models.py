@@ -6,7 +6,7 @@ models hold data and the constraints the database can keep.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -23,6 +23,7 @@ from diversion.choices import (
     ReoffenceSource,
     Substance,
 )
+from diversion.referral_status import NO_TERMINAL_OUTCOME
 from diversion.validators import (
     PlainTextValidator,
     ReferenceValidator,
@@ -362,35 +363,51 @@ class Referral(models.Model):
         editable=False,
         help_text="The day its days overdue count from",
     )
+    # Computed by the database from the row itself, so no writer can get it wrong: whether a
+    # missed appointment is what the days overdue count from (the part of
+    # referral_status.appointment_due_q that does not depend on today). A column of its own so
+    # PostgreSQL keeps statistics on it: it cannot estimate a comparison of two columns, and
+    # guessed the filtered queue held 6 rows of 18,000, then read and sorted them all.
+    overdue_for_appointment = models.GeneratedField(
+        expression=Case(
+            When(
+                Q(attended_on__isnull=True, appointment_on=F("overdue_from")),
+                then=Value(True),
+            ),
+            default=Value(False),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     # Derived columns are not history: the dates they come from are.
-    history = HistoricalRecords(excluded_fields=["borough", "due_on", "overdue_from"])
+    history = HistoricalRecords(
+        excluded_fields=["borough", "due_on", "overdue_from", "overdue_for_appointment"]
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             # The officer's work queue reads only referrals with no final outcome, most overdue
             # first: a LIMIT off these partial indexes reads only the rows it shows, where a
-            # sort of every due referral grew with history (issue 8). Same condition as
-            # referral_status.NO_TERMINAL_OUTCOME. By borough for one borough (and for few
-            # rows in many); by date alone when the officer's boroughs hold most of them.
+            # sort of every due referral grew with history (issue 8). By borough for one
+            # borough (and for few rows in many); by date alone when the officer's boroughs
+            # hold most of them.
             models.Index(
                 fields=["borough", "overdue_from", "id"],
                 name="referral_due_borough",
-                condition=Q(
-                    completed_on__isnull=True,
-                    did_not_attend_on__isnull=True,
-                    withdrawn_on__isnull=True,
-                ),
+                condition=NO_TERMINAL_OUTCOME,
             ),
             models.Index(
                 fields=["overdue_from", "id"],
                 name="referral_due",
-                condition=Q(
-                    completed_on__isnull=True,
-                    did_not_attend_on__isnull=True,
-                    withdrawn_on__isnull=True,
-                ),
+                condition=NO_TERMINAL_OUTCOME,
+            ),
+            # The queue filtered to missed appointments, read the same way.
+            models.Index(
+                fields=["overdue_from", "id"],
+                name="referral_due_appointment",
+                condition=NO_TERMINAL_OUTCOME & Q(overdue_for_appointment=True),
             ),
         ]
         constraints = [

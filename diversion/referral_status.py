@@ -95,10 +95,12 @@ def due_dates(
 def appointment_due_q(today: date) -> Q:
     """Return the filter for referrals due because their appointment passed with no attendance.
 
-    The appointment is what made it due when it is what the days overdue count from; on the
-    day a tied outcome falls due, the appointment has not yet passed, so the outcome is due.
+    The appointment is what made it due when it is what the days overdue count from (the
+    stored ``overdue_for_appointment``: no attendance, and the appointment is ``overdue_from``);
+    on the day a tied outcome falls due, the appointment has not yet passed, so the outcome is
+    due.
     """
-    return Q(attended_on__isnull=True, appointment_on=F("overdue_from"), overdue_from__lt=today)
+    return Q(overdue_for_appointment=True, overdue_from__lt=today)
 
 
 def due_annotations(*, today: date) -> dict:

@@ -19,7 +19,13 @@ from boroughs.models import Borough, OfficerAssignment
 from boroughs.selectors import boroughs_for_officer
 from diversion.choices import ReoffenceSource
 from diversion.models import Encounter, ExclusionFactor, Person, Provider, Referral, Reoffence
-from diversion.referral_status import NO_TERMINAL_OUTCOME, due_annotations
+from diversion.referral_status import (
+    DUE_APPOINTMENT,
+    DUE_OUTCOME,
+    NO_TERMINAL_OUTCOME,
+    appointment_due_q,
+    due_annotations,
+)
 
 RECENT_ENCOUNTERS = 20
 MY_RECENT_ENCOUNTERS = 10
@@ -280,8 +286,15 @@ def referrals_due(
     )
     if borough_id is not None:
         referrals = referrals.filter(borough_id=borough_id)
-    if due:
-        referrals = referrals.filter(due=due)  # type: ignore[misc]  # annotated by due_annotations
+    # The plain condition rather than the ``due`` annotation: PostgreSQL can match it to the
+    # missed-appointment index and estimate it, where it guessed a CASE matched 6 rows of
+    # 18,000 and sorted them all (issue 8).
+    if due == DUE_APPOINTMENT:
+        referrals = referrals.filter(appointment_due_q(today))
+    elif due == DUE_OUTCOME:
+        referrals = referrals.exclude(appointment_due_q(today))
+    elif due:
+        raise ValueError(f"Unknown due filter {due!r}")
     return referrals
 
 

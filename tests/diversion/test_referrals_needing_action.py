@@ -92,6 +92,42 @@ def test_what_is_due_and_how_many_days_overdue(officer, lewisham_pilot):
     assert elsewhere.encounter_ref not in due_rows(officer)
 
 
+def test_each_filter_shows_exactly_the_rows_its_label_says(officer, lewisham_pilot):
+    """The filters read the stored column; the labels the annotation. They must agree."""
+    late = diverted(lewisham_pilot, days_ago=40)
+    missed = diverted(lewisham_pilot, days_ago=10)
+    book(missed, days_ago=3, officer=officer)
+    booked_today = diverted(lewisham_pilot, days_ago=10)
+    book(booked_today, days_ago=0, officer=officer)
+    # Appointment on the day the outcome falls due: the outcome is due that day, the
+    # appointment from the day after.
+    tie_today = diverted(lewisham_pilot, days_ago=28)
+    book(tie_today, days_ago=0, officer=officer)
+    tie_yesterday = diverted(lewisham_pilot, days_ago=29)
+    book(tie_yesterday, days_ago=1, officer=officer)
+    attended_late = diverted(lewisham_pilot, days_ago=40)
+    book(attended_late, days_ago=20, officer=officer)
+    record(attended_late, officer, attended_on=TODAY() - timedelta(days=20))
+
+    everything = due_rows(officer)
+    appointments = due_rows(officer, due=DUE_APPOINTMENT)
+    outcomes = due_rows(officer, due=DUE_OUTCOME)
+    assert appointments == {k: v for k, v in everything.items() if v[0] == DUE_APPOINTMENT}
+    assert outcomes == {k: v for k, v in everything.items() if v[0] == DUE_OUTCOME}
+    assert set(appointments) == {missed.encounter_ref, tie_yesterday.encounter_ref}
+    assert {tie_today.encounter_ref, late.encounter_ref, attended_late.encounter_ref} <= set(
+        outcomes
+    )
+    # Attendance recorded later clears the missed appointment from the filter.
+    record(missed, officer, attended_on=TODAY() - timedelta(days=3))
+    assert missed.encounter_ref not in due_rows(officer, due=DUE_APPOINTMENT)
+
+
+def test_an_unknown_due_filter_is_refused(officer):
+    with pytest.raises(ValueError, match="Unknown due filter"):
+        selectors.referrals_due(user=officer, due="everything")
+
+
 def test_outcome_days_come_from_the_setting(officer, lewisham_pilot, settings):
     settings.REFERRAL_OUTCOME_DAYS = 10
     encounter = diverted(lewisham_pilot, days_ago=15)
@@ -274,6 +310,18 @@ def test_queue_query_can_use_the_due_referral_index(officer, lewisham_pilot):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = referrals.order_by(*selectors.QUEUE_ORDER[True])[:25].explain()
     assert "referral_due" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+def test_missed_appointment_filter_reads_its_own_index(officer, lewisham_pilot):
+    encounter = diverted(lewisham_pilot, days_ago=10)
+    book(encounter, days_ago=3, officer=officer)
+    referrals = selectors.referrals_due(user=officer, due=DUE_APPOINTMENT)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        plan = referrals.order_by(*selectors.QUEUE_ORDER[True])[:25].explain()
+    assert "referral_due_appointment" in plan
 
 
 @pytest.mark.parametrize("after", ["1.2.3", "-1.5", "99999999999.1", "1.99999999999", "x"])
