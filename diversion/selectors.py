@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import Http404
@@ -27,6 +28,7 @@ from diversion.referral_status import (
     due_annotations,
 )
 
+# A page of one person's encounters on their page.
 RECENT_ENCOUNTERS = 20
 MY_RECENT_ENCOUNTERS = 10
 QUEUE_PAGE_SIZE = 20
@@ -176,6 +178,17 @@ def person_for_officer(*, user: User, person_ref: str) -> Person:
 def person_encounters_for_officer(*, user: User, person: Person) -> QuerySet[Encounter]:
     """Return a person's encounters in the officer's boroughs."""
     return encounters_for_officer(user=user).filter(person=person)
+
+
+def person_encounters_page(*, user: User, person: Person, page: int | str = 1) -> Page:
+    """Return one page of a person's encounters in the officer's boroughs, newest first.
+
+    Paged so the person page costs the same however long their history (issue 8); the count
+    is of one person's encounters, read off ``encounter_person_date``. A page number that is
+    not one gives the first page, one past the end the last.
+    """
+    encounters = person_encounters_for_officer(user=user, person=person)
+    return Paginator(encounters, RECENT_ENCOUNTERS).get_page(page)
 
 
 @dataclass(frozen=True)

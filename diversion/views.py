@@ -599,7 +599,9 @@ def _person_context(request: AuthenticatedHttpRequest, person: Person, form: Reo
     offences = selectors.further_offences_for_officer(user=request.user, person=person)
     return {
         "person": person,
-        "encounters": selectors.person_encounters_for_officer(user=request.user, person=person),
+        "encounters_page": selectors.person_encounters_page(
+            user=request.user, person=person, page=request.GET.get("page", 1)
+        ),
         "reoffences": offences.shown,
         "offences_elsewhere": offences.elsewhere,
         "encounters_elsewhere": offences.encounters_elsewhere,
