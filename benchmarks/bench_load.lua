@@ -1,7 +1,11 @@
 -- wrk script for bench_load.sh: optional POST body, status counts, and one summary line.
 --
 -- Environment: LOAD_NAME (label), LOAD_BODY (form body: when set, every request is a POST of
--- it as application/x-www-form-urlencoded). Cookies come from wrk's -H "Cookie: ...".
+-- it as application/x-www-form-urlencoded). Cookies come from wrk's -H "Cookie: ...", except
+-- with LOAD_SESSIONS (a file of session keys, one a line): then each request uses the next
+-- unused session (every thread takes its own share), for a post that ends the session's
+-- journey, such as recording an encounter. A redirect back to the start of the journey means
+-- the sessions ran out: it is counted as an error.
 -- Prints: RESULT name requests seconds p50_ms p95_ms p99_ms errors timeouts over_1s
 --         n2xx n3xx n4xx n5xx signin_redirects
 
@@ -16,10 +20,37 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
+local sessions = {}
+local next_session = 0
+
 function init(args)
-  n2, n3, n4, n5, signin = 0, 0, 0, 0, 0
+  n2, n3, n4, n5, signin, ran_out = 0, 0, 0, 0, 0, 0
+  local path = os.getenv("LOAD_SESSIONS")
+  if path and path ~= "" then
+    for line in io.lines(path) do
+      table.insert(sessions, line)
+    end
+    next_session = id
+  end
+end
+
+function request()
+  if #sessions == 0 then
+    return wrk.format()
+  end
+  -- Thread k of n takes sessions k, k + n, k + 2n, ...: no two requests share one.
+  local key = sessions[((next_session - 1) % #sessions) + 1]
+  next_session = next_session + tonumber(os.getenv("LOAD_THREADS") or "1")
+  local cookie = string.gsub(wrk.headers["Cookie"], "sessionid=[^;]*", "sessionid=" .. key)
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  headers["Cookie"] = cookie
+  return wrk.format(nil, nil, headers)
 end
 
 function response(status, headers, body)
@@ -32,6 +63,9 @@ function response(status, headers, body)
     if string.find(location, "sign-in", 1, true) then
       signin = signin + 1
     end
+    if #sessions > 0 and string.find(location, "/encounters/new/", 1, true) then
+      ran_out = ran_out + 1
+    end
   elseif status < 500 then
     n4 = n4 + 1
   else
@@ -40,7 +74,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local t = { n2 = 0, n3 = 0, n4 = 0, n5 = 0, signin = 0 }
+  local t = { n2 = 0, n3 = 0, n4 = 0, n5 = 0, signin = 0, ran_out = 0 }
   for _, thread in ipairs(threads) do
     for key, _ in pairs(t) do
       local name = key
@@ -55,7 +89,7 @@ function done(summary, latency, requests)
     end
   end
   local e = summary.errors
-  local errors = e.connect + e.read + e.write + e.status + e.timeout
+  local errors = e.connect + e.read + e.write + e.status + e.timeout + t.ran_out
   io.write(string.format(
     "RESULT %s %d %.3f %.1f %.1f %.1f %d %d %d %d %d %d %d %d\n",
     os.getenv("LOAD_NAME") or "page", summary.requests, summary.duration / 1e6,

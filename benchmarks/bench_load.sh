@@ -12,8 +12,9 @@
 # requests/s, p50/p95/p99, errors (non-2xx/3xx, timeouts), requests over 1 s, and throughput
 # as a share of the sign-in page's in the same run (target: at least 1/3, none over 1 s).
 #
-# Writes to the database only what the pages themselves write (sessions, the searches' audit
-# events). Settings: DURATION (20), CONNECTIONS (20), THREADS (2), PORT (8765), WORKERS (2),
+# Writes to the database what the pages themselves write: sessions, audit events, and the
+# encounters the record-encounter run posts (dated yesterday, for the busiest person: up to
+# RECORD_SESSIONS, DURATION x 150 by default), so run it on a copy of the benchmark database. Settings: DURATION (20), CONNECTIONS (20), THREADS (2), PORT (8765), WORKERS (2),
 # OFFICER (officer), TIMEOUT (10s). Raw wrk output goes to benchmarks/output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,10 @@ export DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_SECURE_SSL_REDIRECT=false DATABASE_
 export SEARCHES_PER_HOUR="${SEARCHES_PER_HOUR:-100000000}"
 
 "$PY" manage.py collectstatic --noinput -v0
-TARGETS="$("$PY" benchmarks/load_targets.py)"
+# One session per encounter the record-encounter run may post, with room to spare.
+RECORD_SESSIONS="${RECORD_SESSIONS:-$((DURATION * 150))}"
+TARGETS="$(RECORD_SESSIONS="$RECORD_SESSIONS" RECORD_SESSIONS_FILE="$OUT/record-sessions.txt" \
+  "$PY" benchmarks/load_targets.py)"
 eval "$TARGETS"
 
 "$PY" -m gunicorn config.wsgi:application --bind "127.0.0.1:${PORT}" --workers "$WORKERS" \
@@ -80,8 +84,8 @@ check() {
 [ "$(check -X POST -d "$SEARCH_REF_BODY" "$BASE/encounters/search/")" = 302 ] \
   || { echo "The encounter search by reference did not redirect" >&2; exit 1; }
 
-wrk_page() {  # name path body seconds
-  LOAD_NAME="$1" LOAD_BODY="$3" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$4s" \
+wrk_page() {  # name path body seconds [sessions file]
+  LOAD_NAME="$1" LOAD_BODY="$3" LOAD_SESSIONS="${5:-}" LOAD_THREADS="$THREADS" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$4s" \
     --timeout "$TIMEOUT" --latency -s benchmarks/bench_load.lua -H "$COOKIE" "$BASE$2" \
     >"$OUT/$1.txt"
   grep '^RESULT ' "$OUT/$1.txt" >>"$OUT/results.txt"
@@ -90,12 +94,12 @@ wrk_page() {  # name path body seconds
 # On a shared machine the load from other jobs changes from one minute to the next, so each
 # page is compared with the sign-in page timed just before it (REF_DURATION seconds; 0 turns
 # this off and compares every page with the one sign-in run near the start).
-run() {  # name path [body]
+run() {  # name path [body] [sessions file]
   case "$1" in
     healthz | sign-in) ;;
     *) [ "$REF_DURATION" -gt 0 ] && wrk_page "ref:$1" /sign-in/ "" "$REF_DURATION" ;;
   esac
-  wrk_page "$1" "$2" "${3:-}" "$DURATION"
+  wrk_page "$1" "$2" "${3:-}" "$DURATION" "${4:-}"
 }
 # gunicorn's sync workers finish requests whose client has gone: wait until the queue left by
 # one page is served before timing the next, or the next page pays for it.
@@ -117,6 +121,25 @@ run new-encounter-form /encounters/new/
 run new-encounter-post /encounters/new/ "$SEARCH_BODY"
 run search-by-name /encounters/search/ "$SEARCH_NAME_BODY"
 run search-by-ref /encounters/search/ "$SEARCH_REF_BODY"
+# The rest of logging an encounter: choosing the person, the encounter form, and posting it,
+# which records an encounter (and its decision) for the busiest person, one per session.
+STEPS_COOKIE="Cookie: sessionid=${STEPS_SESSION_ID}; csrftoken=${CSRF_COOKIE}"
+[ "$(COOKIE="$STEPS_COOKIE" check "$BASE/encounters/new/details/")" = 200 ] \
+  || { echo "The encounter form did not answer 200" >&2; exit 1; }
+COOKIE="$STEPS_COOKIE" run choose-person /encounters/new/choose/
+COOKIE="$STEPS_COOKIE" run encounter-form /encounters/new/details/
+RECORD_DATE=$("$PY" -c 'import datetime; print(datetime.date.today() - datetime.timedelta(days=1))')
+IFS=- read -r REC_YEAR REC_MONTH REC_DAY <<<"$RECORD_DATE"
+RECORD_BODY="csrfmiddlewaretoken=${CSRF_TOKEN}&borough=${RECORD_BOROUGH}&encounter_date_0=$((10#$REC_DAY))&encounter_date_1=$((10#$REC_MONTH))&encounter_date_2=${REC_YEAR}&encounter_time=14%3A30&location=High+Street&substance=cannabis_herbal&quantity_grams=3.5&otherwise_disposal=cannabis_warning"
+# Try one (the file's last session; the run takes them from the first) before timing them.
+TRY_COOKIE="Cookie: sessionid=$(tail -n 1 "$OUT/record-sessions.txt"); csrftoken=${CSRF_COOKIE}"
+RECORDED=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "$TRY_COOKIE" \
+  -X POST -d "$RECORD_BODY" "$BASE/encounters/new/details/")
+case "$RECORDED" in
+  "302 $BASE/encounters/ENC"*) ;;
+  *) echo "Posting the encounter form did not record an encounter: $RECORDED" >&2; exit 1 ;;
+esac
+run record-encounter /encounters/new/details/ "$RECORD_BODY" "$OUT/record-sessions.txt"
 
 echo "Database: ${DATABASE_URL##*/}; gunicorn ${WORKERS} workers; wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s"
 echo "Person page: ${PERSON_ENCOUNTERS} encounters; raw output in $OUT; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
