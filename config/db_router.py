@@ -14,15 +14,18 @@ while the replica replays new changes or officers write to the primary.
 the very same snapshot (exported by the first), so a build can use a second core.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -33,6 +36,8 @@ _reporting: ContextVar[bool] = ContextVar("reporting_reads", default=False)
 _own_snapshot: ContextVar[bool] = ContextVar("reporting_own_snapshot", default=False)
 
 T = TypeVar("T")
+# What the second connection returns when it could not take the snapshot.
+_NOT_SHARED = object()
 
 
 def reporting_alias() -> str:
@@ -83,7 +88,9 @@ def reporting_beside(work: Callable[[], T]) -> Callable[[], T]:
     (``pg_export_snapshot``, which standbys allow too) and the second connection imports it,
     so both read exactly the same data. Where that cannot be done (SQLite, or a
     ``reporting_reads()`` that joined a transaction it did not open, as tests do) ``work``
-    simply runs here, first.
+    simply runs here, first; if there is no second connection to be had, or it cannot import
+    the snapshot (it reached another server behind the same address, say), ``work`` runs here
+    when its result is asked.
     """
     connection = reporting_connection()
     if not _own_snapshot.get():
@@ -95,10 +102,15 @@ def reporting_beside(work: Callable[[], T]) -> Callable[[], T]:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reporting-beside")
     future = executor.submit(_in_snapshot, connection, snapshot, work)
     executor.shutdown(wait=False)  # the thread ends when work does
-    return future.result
+
+    def wait() -> T:
+        value = future.result()
+        return work() if value is _NOT_SHARED else cast(T, value)
+
+    return wait
 
 
-def _in_snapshot(exporter: BaseDatabaseWrapper, snapshot: str, work: Callable[[], T]) -> T:
+def _in_snapshot(exporter: BaseDatabaseWrapper, snapshot: str, work: Callable[[], T]) -> object:
     """Run ``work`` as reporting reads on this thread's own connection, in ``snapshot``.
 
     The connection takes the exporting connection's settings, so it opens the very database
@@ -110,10 +122,20 @@ def _in_snapshot(exporter: BaseDatabaseWrapper, snapshot: str, work: Callable[[]
     connection.settings_dict = exporter.settings_dict
     token = _reporting.set(True)
     try:
+        try:
+            connection.ensure_connection()  # none to spare (max_connections): not shared
+        except DatabaseError:
+            logger.warning("No second connection for the report's snapshot; reading in one")
+            return _NOT_SHARED
         with transaction.atomic(using=alias):
             with connection.cursor() as cursor:
                 cursor.execute(SNAPSHOT)
-                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                try:
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                except DatabaseError:
+                    logger.warning("Could not share the report's snapshot; reading in one")
+                    transaction.set_rollback(True, using=alias)
+                    return _NOT_SHARED
             return work()
     finally:
         _reporting.reset(token)

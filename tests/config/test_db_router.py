@@ -149,6 +149,27 @@ def test_reads_beside_run_on_their_own_connection_in_the_same_snapshot():
         assert reporting_beside(User.objects.count)() == 2
 
 
+@snapshots
+@on_both
+def test_reads_beside_run_in_the_builds_own_snapshot_when_the_snapshot_cannot_be_shared(
+    monkeypatch,
+):
+    """Another server behind the same address cannot import it: the build does the work."""
+    import config.db_router as router
+
+    real = router._in_snapshot
+    monkeypatch.setattr(
+        router, "_in_snapshot", lambda exporter, snapshot, work: real(exporter, "nonsense", work)
+    )
+    User.objects.create_user(username="earlier")
+    with reporting_reads():
+        first = User.objects.count()
+        User.objects.create_user(username="later")
+        count = reporting_beside(User.objects.count)()
+
+    assert first == count == 1
+
+
 @pytest.mark.django_db
 def test_reads_beside_a_transaction_they_did_not_open_run_first_in_it():
     """Inside a test's transaction (or on SQLite) the work runs at once, on this connection."""
