@@ -10,21 +10,34 @@ older than what it just saved. Without a replica both helpers give ``default``.
 A build reads many statements: ``reporting_reads()`` runs them in one read-only
 ``REPEATABLE READ`` transaction (on PostgreSQL), so they all see one snapshot of the data even
 while the replica replays new changes or officers write to the primary.
+``reporting_beside()`` runs part of that reading on a second connection at the same time, in
+the very same snapshot (exported by the first), so a build can use a second core.
 """
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 _reporting: ContextVar[bool] = ContextVar("reporting_reads", default=False)
+# True inside a reporting_reads() that opened its own snapshot transaction on PostgreSQL: only
+# then can a second connection share the snapshot (reporting_beside).
+_own_snapshot: ContextVar[bool] = ContextVar("reporting_own_snapshot", default=False)
+
+T = TypeVar("T")
+# What the second connection returns when it could not take the snapshot.
+_NOT_SHARED = object()
 
 
 def reporting_alias() -> str:
@@ -56,9 +69,77 @@ def reporting_reads() -> Iterator[BaseDatabaseWrapper]:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(SNAPSHOT)
-            yield connection
+            owned = _own_snapshot.set(connection.vendor == "postgresql")
+            try:
+                yield connection
+            finally:
+                _own_snapshot.reset(owned)
     finally:
         _reporting.reset(token)
+
+
+def reporting_beside(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` beside the caller, on a second connection in the same snapshot.
+
+    Call inside ``reporting_reads()``; returns a function that waits for ``work`` and gives
+    its result (or raises its error); call it before leaving ``reporting_reads()``. A build's
+    longest statement spends most of its time in one database process, so on PostgreSQL the
+    other queries can run meanwhile on another core: this transaction exports its snapshot
+    (``pg_export_snapshot``, which standbys allow too) and the second connection imports it,
+    so both read exactly the same data. Where that cannot be done (SQLite, or a
+    ``reporting_reads()`` that joined a transaction it did not open, as tests do) ``work``
+    simply runs here, first; if there is no second connection to be had, or it cannot import
+    the snapshot (it reached another server behind the same address, say), ``work`` runs here
+    when its result is asked.
+    """
+    connection = reporting_connection()
+    if not _own_snapshot.get():
+        result = work()
+        return lambda: result
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_export_snapshot()")
+        (snapshot,) = cursor.fetchone()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reporting-beside")
+    future = executor.submit(_in_snapshot, connection, snapshot, work)
+    executor.shutdown(wait=False)  # the thread ends when work does
+
+    def wait() -> T:
+        value = future.result()
+        return work() if value is _NOT_SHARED else cast(T, value)
+
+    return wait
+
+
+def _in_snapshot(exporter: BaseDatabaseWrapper, snapshot: str, work: Callable[[], T]) -> object:
+    """Run ``work`` as reporting reads on this thread's own connection, in ``snapshot``.
+
+    The connection takes the exporting connection's settings, so it opens the very database
+    that exported the snapshot (a test mirror's included, whose settings Django sets on the
+    test thread's connection only).
+    """
+    alias = exporter.alias
+    connection = connections[alias]
+    connection.settings_dict = exporter.settings_dict
+    token = _reporting.set(True)
+    try:
+        try:
+            connection.ensure_connection()  # none to spare (max_connections): not shared
+        except DatabaseError:
+            logger.warning("No second connection for the report's snapshot; reading in one")
+            return _NOT_SHARED
+        with transaction.atomic(using=alias):
+            with connection.cursor() as cursor:
+                cursor.execute(SNAPSHOT)
+                try:
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                except DatabaseError:
+                    logger.warning("Could not share the report's snapshot; reading in one")
+                    transaction.set_rollback(True, using=alias)
+                    return _NOT_SHARED
+            return work()
+    finally:
+        _reporting.reset(token)
+        connection.close()  # a thread's connection is not reused once the thread is gone
 
 
 class ReportingReplicaRouter:

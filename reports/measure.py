@@ -24,7 +24,7 @@ from datetime import date
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 
 from boroughs.models import Borough
-from config.db_router import reporting_connection, reporting_reads
+from config.db_router import reporting_beside, reporting_connection, reporting_reads
 from diversion.choices import AGE_BANDS, ETHNICITY_GROUPS, OTHER_AGE_BAND, Decision, Gender
 from diversion.eligibility import add_months
 from diversion.models import Encounter, EncounterReason, Person, Referral, Reoffence
@@ -95,6 +95,11 @@ def _month_end(key: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _last_cohort_day(key: int | None) -> date:
+    """Return the last day of cohort ``key``, or a day no index date is on or before (None)."""
+    return _month_end(key) if key is not None else date.min
+
+
 def _day_key_sql(column: str) -> str:
     """Return SQL for the date key (year * 12 + month) * 100 + day on this database."""
     if reporting_connection().vendor == "postgresql":
@@ -123,10 +128,12 @@ def _at_sql(column: str, months: int = 0) -> str:
 def _per_index_sql(*, cutoff: date, period_end: date) -> tuple[str, list]:
     """Return the CTEs ending in ``per_index``: one row per index encounter with its events.
 
-    Its columns are (person_id, borough_id, age, grp, mk, n3, n6, n12): the person, their
-    index encounter's borough, the age on its date, ``diverted`` or ``comparison``, its cohort's
-    month key, and the person's events in the 3, 6 and 12 months after it. ``cutoff`` is the
-    last day of the latest cohort reportable at 3 months.
+    Its columns are (person_id, borough_id, age, grp, d0, n3, n6, n12): the person, their
+    index encounter's borough, the age on its date, ``diverted`` or ``comparison``, its date,
+    and the person's events in the 3, 6 and 12 months after it. ``cutoff`` is the last day of
+    the latest cohort reportable at 3 months. The cohort's month key is worked out only after
+    these rows are counted by day (`_reoffending_counts_by_months`): a few thousand days rather
+    than one key per person.
     """
     if reporting_connection().vendor == "postgresql":
         return _per_index_sql_postgresql(cutoff=cutoff, period_end=period_end)
@@ -184,8 +191,7 @@ per_index AS (
     SELECT pp.person_id,
            CAST(pp.first[2] AS BIGINT) AS borough_id, CAST(pp.first[4] AS INTEGER) AS age,
            CASE WHEN pp.first[3] = %s THEN 'diverted' ELSE 'comparison' END AS grp,
-           {_day_key_sql("pp.d0")} / 100 AS mk,
-           pp.n3, pp.n6, pp.n12
+           pp.d0, pp.n3, pp.n6, pp.n12
     FROM per_person pp
 )
 """  # nosec B608: table names and fixed SQL only; values are parameters
@@ -216,7 +222,7 @@ WITH ranked AS (
 idx AS (
     SELECT r.id, r.person_id, r.borough_id, r.age_at_encounter AS age,
            CASE WHEN r.decision = %s THEN 'diverted' ELSE 'comparison' END AS grp,
-           {_day_key_sql("r.encounter_date")} / 100 AS mk,
+           r.encounter_date AS d0,
            {_at_sql("r.encounter_date")} AS at0,
            {_at_sql("r.encounter_date", 3)} AS end3,
            {_at_sql("r.encounter_date", 6)} AS end6,
@@ -243,7 +249,7 @@ hits AS (
     GROUP BY idx.id
 ),
 per_index AS (
-    SELECT idx.person_id, idx.borough_id, idx.age, idx.grp, idx.mk,
+    SELECT idx.person_id, idx.borough_id, idx.age, idx.grp, idx.d0,
            COALESCE(h.n3, 0) AS n3, COALESCE(h.n6, 0) AS n6, COALESCE(h.n12, 0) AS n12
     FROM idx
     LEFT JOIN hits h ON h.id = idx.id
@@ -355,14 +361,18 @@ def _referrals(end: date) -> list[dict]:
 
 
 def _groups_sql() -> str:
-    """Return the SELECT counting 12-month cohorts by ethnicity, gender and age band."""
+    """Return the SELECT counting 12-month cohorts by ethnicity, gender and age band.
+
+    Its parameter is the last day of the latest cohort reportable at 12 months
+    (`_last_cohort_day`).
+    """
     band = _age_band_sql("p.age")
     return f"""UNION ALL
 SELECT 'groups', 0, pe.ethnicity, pe.gender, 12, COUNT(*),
        SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END), 0, {band}
 FROM per_index p
 JOIN {Person._meta.db_table} pe ON pe.id = p.person_id
-WHERE p.mk <= %s
+WHERE p.d0 <= %s
 GROUP BY pe.ethnicity, pe.gender, {band}
 """  # nosec B608: table names and fixed SQL only; values are parameters
 
@@ -388,24 +398,34 @@ def _reoffending_counts_by_months(end: date, *, groups: bool = False) -> list[tu
            SUM(CASE WHEN p.n3 > 0 THEN 1 ELSE 0 END) AS r3, SUM(p.n3) AS o3,
            SUM(CASE WHEN p.n6 > 0 THEN 1 ELSE 0 END) AS r6, SUM(p.n6) AS o6,
            SUM(CASE WHEN p.n12 > 0 THEN 1 ELSE 0 END) AS r12, SUM(p.n12) AS o12"""
+    columns = ("size", "r3", "o3", "r6", "o6", "r12", "o12")
+    sums = ", ".join(f"SUM({column})" for column in columns)
     by_months = "\n    UNION ALL\n".join(
         f"    SELECT mk, grp, borough, {n} AS months, size, r{n} AS reoffenders,"  # nosec B608: fixed SQL
         f" o{n} AS reoffences FROM by_cohort WHERE mk <= %s"
         for n in MONTHS
     )
     band = ", ''" if groups else ""
-    # ALL adds up the boroughs' rows (every index encounter has a borough) rather than
+    # The per-person rows are counted by index day, group and borough id first: the month key
+    # and the borough's code are then worked out for those few thousand rows, not for each
+    # person. ALL adds up the boroughs' rows (every index encounter has a borough) rather than
     # reading the per-person rows a second time.
     sql = f"""{ctes},
+by_day AS (
+    SELECT p.d0, p.grp, p.borough_id, {measures}
+    FROM per_index p
+    GROUP BY p.d0, p.grp, p.borough_id
+),
 by_borough AS (
-    SELECT p.mk, p.grp, b.gss_code AS borough, {measures}
-    FROM per_index p JOIN {Borough._meta.db_table} b ON b.id = p.borough_id
-    GROUP BY p.mk, p.grp, b.gss_code
+    SELECT {_day_key_sql("d.d0")} / 100 AS mk, d.grp, b.gss_code AS borough,
+           {", ".join(f"SUM({column}) AS {column}" for column in columns)}
+    FROM by_day d JOIN {Borough._meta.db_table} b ON b.id = d.borough_id
+    GROUP BY {_day_key_sql("d.d0")} / 100, d.grp, b.gss_code
 ),
 by_cohort AS (
     SELECT mk, grp, borough, size, r3, o3, r6, o6, r12, o12 FROM by_borough
     UNION ALL
-    SELECT mk, grp, '{ALL}', SUM(size), SUM(r3), SUM(o3), SUM(r6), SUM(o6), SUM(r12), SUM(o12)
+    SELECT mk, grp, '{ALL}', {sums}
     FROM by_borough
     GROUP BY mk, grp
 ),
@@ -421,7 +441,7 @@ GROUP BY grp, borough, months
     # (B608: only table names and fixed SQL are put in the text; values go as parameters.)
     # A window that has not closed for any cohort yet gets key 0, which no cohort is below.
     params = [*params, *(cutoffs[n] or 0 for n in MONTHS)]
-    return _reoffending_counts(sql, [*params, cutoffs[12] or 0] if groups else params)
+    return _reoffending_counts(sql, [*params, _last_cohort_day(cutoffs[12])] if groups else params)
 
 
 def _split_groups(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
@@ -493,29 +513,34 @@ def report_data(*, week: str) -> dict:
     """Return the SPEC §6 JSON for an ISO week, unsuppressed, every figure from the database."""
     start, end = parse_week(week)
     with reporting_reads():
-        return _report(week, start, end, _reoffending_counts_by_months(end))
+        return _report(week, start, end, _reoffending_counts_by_months(end), _referrals(end))
 
 
 def report_with_disproportionality(*, week: str) -> tuple[dict, list[dict]]:
     """Return `report_data` and `disproportionality` for a week, equal to calling both.
 
     The per-person reoffending work is the heaviest part of each, and the same for both (the
-    12-month cohorts are a subset of the 3-month ones), so one statement does it once.
+    12-month cohorts are a subset of the 3-month ones), so one statement does it once. Most
+    of that statement's time is one database process working through the sorted per-person
+    rows, so the referral and offer counts, the next heaviest reads, run meanwhile on a second
+    connection in the same snapshot (`reporting_beside`).
     """
     start, end = parse_week(week)
     with reporting_reads():
+        beside = reporting_beside(lambda: (_referrals(end), _offer_counts(end)))
         counts, groups = _split_groups(_reoffending_counts_by_months(end, groups=True))
-        return _report(week, start, end, counts), _disproportionality(end, groups)
+        referrals, offers = beside()
+        return _report(week, start, end, counts, referrals), _disproportionality(offers, groups)
 
 
-def _report(week: str, start: date, end: date, counts: list[tuple]) -> dict:
+def _report(week: str, start: date, end: date, counts: list[tuple], referrals: list[dict]) -> dict:
     return {
         "week": week.strip(),
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "activity": _activity(start, end),
         "ineligibility_reasons": _ineligibility_reasons(start, end),
-        "referrals": _referrals(end),
+        "referrals": referrals,
         "reoffending": _reoffending(counts),
         "effects": _effects(counts),
     }
@@ -555,7 +580,7 @@ def disproportionality(*, week: str) -> list[dict]:
     """
     _, end = parse_week(week)
     with reporting_reads():
-        return _disproportionality(end, _group_reoffending(end))
+        return _disproportionality(_offer_counts(end), _group_reoffending(end))
 
 
 def _group_reoffending(end: date) -> list[tuple]:
@@ -566,14 +591,13 @@ def _group_reoffending(end: date) -> list[tuple]:
     ctes, params = _per_index_sql(cutoff=_month_end(cutoff), period_end=end)
     sql = f"""{ctes}
 {_groups_sql().removeprefix("UNION ALL")}"""
-    return [
-        row[2:4] + (row[8], row[5], row[6]) for row in _reoffending_counts(sql, [*params, cutoff])
-    ]
+    rows = _reoffending_counts(sql, [*params, _last_cohort_day(cutoff)])
+    return [row[2:4] + (row[8], row[5], row[6]) for row in rows]
 
 
-def _disproportionality(end: date, reoffending: list[tuple]) -> list[dict]:
-    """Fold offers (counted here) and the 12-month group rows into the three dimensions."""
-    offers = (
+def _offer_counts(end: date) -> list[dict]:
+    """Return offers, diversions and completions up to ``end`` by ethnicity, gender and band."""
+    return list(
         Encounter.objects.filter(encounter_date__lte=end, decision__in=OFFERED)
         .values(
             ethnicity=F("person__ethnicity"),
@@ -587,6 +611,10 @@ def _disproportionality(end: date, reoffending: list[tuple]) -> list[dict]:
         )
         .order_by()
     )
+
+
+def _disproportionality(offers: list[dict], reoffending: list[tuple]) -> list[dict]:
+    """Fold the offer counts and the 12-month group rows into the three dimensions."""
     dimensions = {
         "ethnicity_group": ETHNICITY_GROUP_ORDER,
         "gender": tuple(Gender.values),

@@ -20,6 +20,7 @@ from config.db_router import (
     REPLICA,
     ReportingReplicaRouter,
     reporting_alias,
+    reporting_beside,
     reporting_connection,
     reporting_reads,
 )
@@ -27,6 +28,9 @@ from config.db_router import (
 ROOT = Path(__file__).resolve().parents[2]
 BOTH = ["default", "replica"]
 on_both = pytest.mark.django_db(transaction=True, databases=BOTH)
+snapshots = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the snapshot transaction is PostgreSQL's"
+)
 
 
 def captured() -> tuple[CaptureQueriesContext, CaptureQueriesContext]:
@@ -95,9 +99,7 @@ def test_nested_reporting_reads_join_the_outer_transaction():
     assert not connections["replica"].in_atomic_block
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the snapshot transaction is PostgreSQL's"
-)
+@snapshots
 @on_both
 def test_reporting_reads_see_one_snapshot_while_default_takes_writes():
     """Rows committed on default during a build stay out of it; the next build sees them."""
@@ -117,6 +119,64 @@ def test_reporting_reads_see_one_snapshot_while_default_takes_writes():
     assert first == second == 1
     with reporting_reads():
         assert User.objects.count() == 2
+
+
+@snapshots
+@on_both
+def test_reads_beside_run_on_their_own_connection_in_the_same_snapshot():
+    """A row committed after the build's snapshot began stays out of the reads beside it too."""
+    User.objects.create_user(username="earlier")
+    with reporting_reads() as reading:
+        first = User.objects.count()
+        User.objects.create_user(username="later")  # committed on default, after the snapshot
+
+        def work() -> tuple[int, int, bool, str]:
+            beside = reporting_connection()
+            with beside.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+            return User.objects.count(), pid, beside.in_atomic_block, beside.alias
+
+        count, pid, in_transaction, alias = reporting_beside(work)()
+        with reading.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            own_pid = cursor.fetchone()[0]
+
+    assert first == count == 1
+    assert pid != own_pid
+    assert in_transaction and alias == "replica"
+    with reporting_reads():
+        assert reporting_beside(User.objects.count)() == 2
+
+
+@snapshots
+@on_both
+def test_reads_beside_run_in_the_builds_own_snapshot_when_the_snapshot_cannot_be_shared(
+    monkeypatch,
+):
+    """Another server behind the same address cannot import it: the build does the work."""
+    import config.db_router as router
+
+    real = router._in_snapshot
+    monkeypatch.setattr(
+        router, "_in_snapshot", lambda exporter, snapshot, work: real(exporter, "nonsense", work)
+    )
+    User.objects.create_user(username="earlier")
+    with reporting_reads():
+        first = User.objects.count()
+        User.objects.create_user(username="later")
+        count = reporting_beside(User.objects.count)()
+
+    assert first == count == 1
+
+
+@pytest.mark.django_db
+def test_reads_beside_a_transaction_they_did_not_open_run_first_in_it():
+    """Inside a test's transaction (or on SQLite) the work runs at once, on this connection."""
+    with reporting_reads() as reading:
+        result = reporting_beside(lambda: reporting_connection() is reading)
+
+    assert result() is True
 
 
 @on_both
