@@ -168,12 +168,23 @@ def _read_quantity(row: Row, errors: LineErrors) -> Decimal | None:
     return value
 
 
-def _check_text(row: Row, errors: LineErrors) -> None:
-    """Refuse control characters anywhere, bad references, missing and over-long values."""
+def _check_characters(row: Row, errors: LineErrors) -> None:
+    """Refuse control and invisible characters in any value.
+
+    A row whose text is printable as a whole has no value `text_problem` refuses (it looks
+    further only at text ``str.isprintable`` refuses), so the common row costs one check.
+    """
+    if "".join(row.raw.values()).isprintable():
+        return
     for column, value in row.raw.items():
         problem = text_problem(value, noun=LABELS[column])
         if problem:
             _bad(row, errors, column, problem)
+
+
+def _check_text(row: Row, errors: LineErrors) -> None:
+    """Refuse control characters anywhere, bad references, missing and over-long values."""
+    _check_characters(row, errors)
     for column, what in REQUIRED.items():
         if not row.raw[column] and column not in row.bad_columns:
             _bad(row, errors, column, f"Enter {what}")

@@ -84,39 +84,40 @@ def _store(staging: Staging, *, reason: str) -> int:
         "GROUP BY s.person_ref"
     )
     order = f"s.encounter_date, {ordered_text('s.encounter_ref')}"
-    created = execute(
+    created = _insert(
+        Person,
         f"INSERT INTO {_table(Person)} (person_ref, pseudonym, first_name, last_name, "  # nosec B608
         "date_of_birth, gender, ethnicity, pnc_id, created_at, anonymised_at) "
         "SELECT s.person_ref, s.pseudonym, s.first_name, s.last_name, s.date_of_birth, "
         f"s.gender, s.ethnicity, '', %s, NULL FROM {new_people.name} n "
         f"JOIN {rows} s ON s.line = n.line ORDER BY {order}",
         [now],
-    )
-    _history(
-        Person,
-        f"JOIN {new_people.name} n ON n.person_ref = t.person_ref",
+        stored=f"JOIN {new_people.name} n ON n.person_ref = t.person_ref",
         now=now,
         reason=reason,
     )
-    _encounters(rows, judged, order, now)
     just_imported = (
         f"JOIN {rows} s ON s.encounter_ref = t.encounter_ref JOIN {judged} j ON j.line = s.line"
     )
-    _history(Encounter, just_imported, now=now, reason=reason)
-    _details(rows, judged, staging, now)
-    _history(
-        Referral,
-        f"JOIN {_table(Encounter)} e ON e.id = t.encounter_id "
-        + just_imported.replace("t.encounter_ref", "e.encounter_ref"),
+    _encounters(rows, judged, order, now=now, reason=reason, stored=just_imported)
+    _details(
+        rows,
+        judged,
+        staging,
         now=now,
         reason=reason,
+        stored=f"JOIN {_table(Encounter)} e ON e.id = t.encounter_id "
+        + just_imported.replace("t.encounter_ref", "e.encounter_ref"),
     )
     new_people.drop()
     return created
 
 
-def _encounters(rows: str, judged: str, order: str, now: object) -> None:
-    execute(
+def _encounters(
+    rows: str, judged: str, order: str, *, now: object, reason: str, stored: str
+) -> None:
+    _insert(
+        Encounter,
         f"INSERT INTO {_table(Encounter)} (encounter_ref, person_id, borough_id, "  # nosec B608
         "encounter_date, occurred_at, location, substance, quantity_grams, otherwise_disposal, "
         "decision, accepted, age_at_encounter, policy_id, officer_id, source, decided_at, "
@@ -127,10 +128,15 @@ def _encounters(rows: str, judged: str, order: str, now: object) -> None:
         f"FROM {judged} j JOIN {rows} s ON s.line = j.line "
         f"JOIN {_table(Person)} p ON p.person_ref = s.person_ref ORDER BY {order}",
         [EncounterSource.IMPORT.value, now, now, now],
+        stored=stored,
+        now=now,
+        reason=reason,
     )
 
 
-def _details(rows: str, judged: str, staging: Staging, now: object) -> None:
+def _details(
+    rows: str, judged: str, staging: Staging, *, now: object, reason: str, stored: str
+) -> None:
     """Store the reasons, exclusions and referrals of the encounters just stored."""
     encounter = (
         f"JOIN {rows} s ON s.line = x.line JOIN {_table(Encounter)} e "
@@ -147,13 +153,17 @@ def _details(rows: str, judged: str, staging: Staging, now: object) -> None:
     )
     outcomes = ", ".join(OUTCOME_COLUMNS)
     due = _outcome_due_sql()
-    execute(
+    _insert(
+        Referral,
         f"INSERT INTO {_table(Referral)} (encounter_id, provider_id, appointment_on, "  # nosec B608
         f"{outcomes}, flagged_at, created_at, borough_id, due_on, overdue_from) "
         f"SELECT e.id, s.provider_id, NULL, {', '.join('s.' + c for c in OUTCOME_COLUMNS)}, "
         f"NULL, %s, e.borough_id, {due}, {due} "
         f"FROM {judged} x {encounter} WHERE x.decision = %s ORDER BY e.id",
         [now, Decision.DIVERTED.value],
+        stored=stored,
+        now=now,
+        reason=reason,
     )
 
 
@@ -173,19 +183,50 @@ def _outcome_due_sql() -> str:
     return f"CASE WHEN {ended} THEN NULL ELSE {outcome_due} END"
 
 
-def _history(model: type[models.Model], join: str, *, now: object, reason: str) -> None:
-    """Write a ``+`` history row, as django-simple-history would, for each row ``join`` picks."""
+def _insert(
+    model: type[models.Model],
+    sql: str,
+    params: list[object],
+    *,
+    stored: str,
+    now: object,
+    reason: str,
+) -> int:
+    """Run one ``INSERT ... SELECT`` into ``model``'s table and write the rows' history.
+
+    On PostgreSQL the history is written from the inserted rows themselves (``RETURNING`` in
+    a ``WITH``), so the rows are not looked up again; elsewhere ``stored`` joins the table to
+    the staging tables to find them. Return how many rows were inserted.
+    """
+    columns, into = _history_columns(model)
+    if not is_postgresql():
+        inserted = execute(sql, params)
+        execute(
+            f"{into} SELECT {', '.join('t.' + c for c in columns)}, %s, %s, '+', NULL "  # nosec B608
+            f"FROM {_table(model)} t {stored} ORDER BY t.id",
+            [now, reason],
+        )
+        return inserted
+    return execute(
+        f"WITH t AS ({sql} RETURNING {', '.join(columns)}) {into} "  # nosec B608
+        f"SELECT {', '.join('t.' + c for c in columns)}, %s, %s, '+', NULL FROM t ORDER BY t.id",
+        [*params, now, reason],
+    )
+
+
+def _history_columns(model: type[models.Model]) -> tuple[list[str], str]:
+    """Return the columns a ``+`` history row copies, and the start of its ``INSERT``.
+
+    Only what the history keeps: the work queue's columns on a referral are derived, not
+    history.
+    """
     history = model.history.model  # type: ignore[attr-defined]
-    # Only what the history keeps: the work queue's columns on a referral are derived, not history.
     kept = {f.column for f in history._meta.concrete_fields}
     columns = [f.column for f in model._meta.concrete_fields if f.column in kept]
-    listed = ", ".join(columns)
-    execute(
-        f"INSERT INTO {history._meta.db_table} ({listed}, {', '.join(HISTORY_COLUMNS)}) "  # nosec B608
-        f"SELECT {', '.join('t.' + c for c in columns)}, %s, %s, '+', NULL "
-        f"FROM {_table(model)} t {join} ORDER BY t.id",
-        [now, reason],
+    into = (
+        f"INSERT INTO {history._meta.db_table} ({', '.join(columns)}, {', '.join(HISTORY_COLUMNS)})"
     )
+    return columns, into
 
 
 def _table(model: type[models.Model]) -> str:

@@ -10,7 +10,11 @@ dropped when it ends, and again before the next import on the same connection.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import io
+import queue
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -19,6 +23,14 @@ from typing import Any
 from django.db import connection
 
 CHUNK = 10_000
+# Chunks formatted ahead of the one the database is taking in (memory: a few MB each).
+COPIES_AHEAD = 2
+# What an import's transaction may use for each sort or hash, for building an index, and for
+# temporary tables (the defaults, 4 MB, 64 MB and 8 MB, send a million staged rows to disk
+# several times over).
+WORK_MEM = "64MB"
+MAINTENANCE_WORK_MEM = "256MB"
+TEMP_BUFFERS = "256MB"
 
 # Column kinds and their types on each database. SQLite keeps quantities as text, so a value
 # comes back exactly as it was read.
@@ -67,8 +79,99 @@ def as_bool(value: bool | int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
+def tune_session() -> None:
+    """Give an import's sorts, hashes and temporary tables room in memory (PostgreSQL only).
+
+    ``work_mem`` and ``maintenance_work_mem`` last for the transaction. ``temp_buffers`` can
+    only be set before the session first touches a temporary table, so the setting is tried
+    in a savepoint and left as it is when it is too late (a connection that already imported
+    keeps what it had).
+    """
+    if not is_postgresql():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        cursor.execute("SAVEPOINT import_temp_buffers")
+        try:
+            cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+        except Exception:  # noqa: BLE001 - too late for this session; the default works too
+            cursor.execute("ROLLBACK TO SAVEPOINT import_temp_buffers")
+        cursor.execute("RELEASE SAVEPOINT import_temp_buffers")
+
+
+class _Copier:
+    """Run the ``COPY`` of each chunk in a thread of its own, on the same connection.
+
+    The database parses and stores one chunk while this process reads and checks the next,
+    so the two cores work at once. `close` waits for every chunk, and raises the first error
+    a ``COPY`` met. Nothing else may use the connection meanwhile: psycopg2 lets go of its
+    lock on the connection while it sends a ``COPY``'s data, so a query made at the same time
+    would break the protocol (a cursor streaming rows waits forever).
+    """
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._cursor = connection.connection.cursor()
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=COPIES_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="staging-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                sql, text = item
+                try:
+                    self._cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+                    self._error = exc
+
+    def put(self, sql: str, text: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((sql, text))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._cursor.close()
+        if self._error is not None:
+            raise self._error
+
+
+_copier: _Copier | None = None
+
+
+@contextlib.contextmanager
+def copies_in_background() -> Iterator[None]:
+    """Let `Table.flush` hand its chunks to a ``COPY`` thread (PostgreSQL) until the end.
+
+    Only for a block that writes to staging tables and runs no other SQL (reading a file into
+    them); every chunk is in its table once the block ends.
+    """
+    global _copier
+    if not is_postgresql() or _copier is not None:
+        yield
+        return
+    copier = _copier = _Copier()
+    try:
+        yield
+    except BaseException:
+        _copier = None
+        with contextlib.suppress(Exception):
+            copier.close()
+        raise
+    _copier = None
+    copier.close()
+
+
 class Table:
-    """A temporary table of named, typed columns, written a chunk at a time."""
+    """A temporary table of named, typed columns, written a chunk at a time.
+
+    Text columns hold text, never NULL: on PostgreSQL an empty quoted value is read as NULL
+    only in the columns of other types (``FORCE_NULL``), which is how rows are sent.
+    """
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
         self.name = name
@@ -106,6 +209,16 @@ class Table:
         if len(self._buffer) >= CHUNK:
             self.flush()
 
+    def _copy(self, rows: list[tuple[Any, ...]], columns: str, cursor: Any) -> None:
+        nullable = [c for c, k in zip(self.columns, self._kinds, strict=True) if k != "text"]
+        force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
+        sql = f"COPY {self.name} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})"
+        text = _csv_text(rows)
+        if _copier is not None:
+            _copier.put(sql, text)
+        else:
+            cursor.cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
+
     def flush(self) -> None:
         """Write the queued rows."""
         if not self._buffer:
@@ -115,10 +228,7 @@ class Table:
         columns = ", ".join(self.columns)
         with connection.cursor() as cursor:
             if is_postgresql():
-                text = io.StringIO("".join(",".join(map(_csv, row)) + "\n" for row in rows))
-                cursor.cursor.copy_expert(
-                    f"COPY {self.name} ({columns}) FROM STDIN WITH (FORMAT csv)", text
-                )
+                self._copy(rows, columns, cursor)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(
@@ -127,15 +237,15 @@ class Table:
                 )
 
 
-def _csv(value: Any) -> str:
-    """Return a value as a COPY CSV field: empty for NULL, text always quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return str(value)
+def _csv_text(rows: list[tuple[Any, ...]]) -> str:
+    """Return rows as ``COPY`` CSV: every value but a number quoted, None as ``""``.
+
+    The csv module writes a chunk in C. It quotes None as ``""`` too, which ``FORCE_NULL``
+    reads as NULL in every column that is not text (and text columns are never None).
+    """
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    return text.getvalue()
 
 
 def _sqlite(value: Any) -> Any:
