@@ -38,7 +38,7 @@ from diversion.import_checks import check_across_rows
 from diversion.import_judging import judge_rows
 from diversion.import_store import store_judged
 from diversion.services import new_pseudonym
-from diversion.staging import Table, copies_in_background, tune_session
+from diversion.staging import Table, tune_session
 
 COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
 
@@ -170,25 +170,24 @@ def _stage_file(
     row_errors = errors.fresh()
     pending: dict[int, list[tuple[str, str]]] = {}
     line = 0  # the line the last record read starts on
-    with copies_in_background():
-        try:
-            names = header_of(next(records, None), record_errors)
-            if names is None:
-                raise ImportFailed(record_errors.listed())
-            for record in records:
-                line = record.line
-                values = record_values(record, names, record_errors)
-                if values:
-                    row = parse_row(line, values, lookups, row_errors)
-                    problems = rule_problems(row, lookups, today)
-                    if problems:
-                        pending[line] = problems
-                    _stage_row(staging, row, problems, lookups)
-        except UnicodeDecodeError:
-            record_errors.add(line + 1, "file", "The file must be saved as UTF-8 text")
-            raise ImportFailed(record_errors.listed()) from None
-        for table in (staging.rows, staging.exclusions):
-            table.flush()
+    try:
+        names = header_of(next(records, None), record_errors)
+        if names is None:
+            raise ImportFailed(record_errors.listed())
+        for record in records:
+            line = record.line
+            values = record_values(record, names, record_errors)
+            if values:
+                row = parse_row(line, values, lookups, row_errors)
+                problems = rule_problems(row, lookups, today)
+                if problems:
+                    pending[line] = problems
+                _stage_row(staging, row, problems, lookups)
+    except UnicodeDecodeError:
+        record_errors.add(line + 1, "file", "The file must be saved as UTF-8 text")
+        raise ImportFailed(record_errors.listed()) from None
+    for table in (staging.rows, staging.exclusions):
+        table.flush()
     errors.merge(record_errors)
     errors.merge(row_errors)
     return pending

@@ -10,11 +10,8 @@ dropped when it ends, and again before the next import on the same connection.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -23,8 +20,6 @@ from typing import Any
 from django.db import connection
 
 CHUNK = 10_000
-# Chunks formatted ahead of the one the database is taking in (memory: a few MB each).
-COPIES_AHEAD = 2
 # What an import's transaction may use for each sort or hash, for building an index, and for
 # temporary tables (the defaults, 4 MB, 64 MB and 8 MB, send a million staged rows to disk
 # several times over).
@@ -100,72 +95,6 @@ def tune_session() -> None:
         cursor.execute("RELEASE SAVEPOINT import_temp_buffers")
 
 
-class _Copier:
-    """Run the ``COPY`` of each chunk in a thread of its own, on the same connection.
-
-    The database parses and stores one chunk while this process reads and checks the next,
-    so the two cores work at once. `close` waits for every chunk, and raises the first error
-    a ``COPY`` met. Nothing else may use the connection meanwhile: psycopg2 lets go of its
-    lock on the connection while it sends a ``COPY``'s data, so a query made at the same time
-    would break the protocol (a cursor streaming rows waits forever).
-    """
-
-    def __init__(self) -> None:
-        connection.ensure_connection()
-        self._cursor = connection.connection.cursor()
-        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=COPIES_AHEAD)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="staging-copy", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:
-                sql, text = item
-                try:
-                    self._cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
-                except BaseException as exc:  # noqa: BLE001 - raised again in the caller
-                    self._error = exc
-
-    def put(self, sql: str, text: str) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put((sql, text))
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._cursor.close()
-        if self._error is not None:
-            raise self._error
-
-
-_copier: _Copier | None = None
-
-
-@contextlib.contextmanager
-def copies_in_background() -> Iterator[None]:
-    """Let `Table.flush` hand its chunks to a ``COPY`` thread (PostgreSQL) until the end.
-
-    Only for a block that writes to staging tables and runs no other SQL (reading a file into
-    them); every chunk is in its table once the block ends.
-    """
-    global _copier
-    if not is_postgresql() or _copier is not None:
-        yield
-        return
-    copier = _copier = _Copier()
-    try:
-        yield
-    except BaseException:
-        _copier = None
-        with contextlib.suppress(Exception):
-            copier.close()
-        raise
-    _copier = None
-    copier.close()
-
-
 class Table:
     """A temporary table of named, typed columns, written a chunk at a time.
 
@@ -213,11 +142,7 @@ class Table:
         nullable = [c for c, k in zip(self.columns, self._kinds, strict=True) if k != "text"]
         force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
         sql = f"COPY {self.name} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})"
-        text = _csv_text(rows)
-        if _copier is not None:
-            _copier.put(sql, text)
-        else:
-            cursor.cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
+        cursor.cursor.copy_expert(sql, io.StringIO(_csv_text(rows)), size=1 << 20)
 
     def flush(self) -> None:
         """Write the queued rows."""

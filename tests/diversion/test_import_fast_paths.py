@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,38 +85,17 @@ def _read_back(table: staging.Table) -> list[tuple[object, ...]]:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("chunk", [1, 2, 10_000])
-@pytest.mark.parametrize("background", [False, True])
-def test_staged_rows_read_back_exactly_as_written(monkeypatch, chunk, background):
-    """Empty text stays empty text and None stays NULL, however the rows are sent."""
+def test_staged_rows_read_back_exactly_as_written(monkeypatch, chunk):
+    """Empty text stays empty text and None stays NULL, however the rows are chunked."""
     monkeypatch.setattr(staging, "CHUNK", chunk)
     with transaction.atomic():
         table = staging.Table("test_staged_values", KINDS)
         table.create()
-        if background:
-            with staging.copies_in_background():
-                for values in ROWS:
-                    table.add(values)
-                table.flush()
-        else:
-            for values in ROWS:
-                table.add(values)
-            table.flush()
+        for values in ROWS:
+            table.add(values)
+        table.flush()
         assert _read_back(table) == ROWS
         table.drop()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_copy_that_fails_in_the_background_fails_the_block():
-    if connection.vendor != "postgresql":
-        pytest.skip("only PostgreSQL copies in the background")
-    with pytest.raises(Exception, match="invalid input syntax"), transaction.atomic():
-        table = staging.Table("test_staged_values", [("line", "int")])
-        table.create()
-        with staging.copies_in_background():
-            table.add(("not a number",))
-            table.flush()
-            table.add((2,))
-            table.flush()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,10 +130,9 @@ def test_any_text_and_dates_round_trip(values):
     with transaction.atomic():
         table = staging.Table("test_staged_values", [("line", "int"), ("a", "text"), ("d", "date")])
         table.create()
-        with staging.copies_in_background():
-            for row in rows:
-                table.add(row)
-            table.flush()
+        for row in rows:
+            table.add(row)
+        table.flush()
         read = staging.fetch(f"SELECT line, a, d FROM {table.name} ORDER BY line")  # nosec B608
         assert [(line, a, staging.as_date(d)) for line, a, d in read] == rows
         table.drop()
