@@ -38,7 +38,10 @@ def _floor_seconds() -> float:
             table = model._meta.db_table
             out = io.StringIO()
             raw.copy_expert(f"COPY {table} TO STDOUT", out)
-            cursor.execute(f"CREATE TEMP TABLE floor_{table} (LIKE {table}) ON COMMIT DROP")
+            # Generated columns are computed on the way in here too, as they are when seeding.
+            cursor.execute(
+                f"CREATE TEMP TABLE floor_{table} (LIKE {table} INCLUDING GENERATED) ON COMMIT DROP"
+            )
             out.seek(0)
             started = time.perf_counter()
             raw.copy_expert(f"COPY floor_{table} FROM STDIN", out)
