@@ -98,8 +98,10 @@ def tune_session() -> None:
 class Table:
     """A temporary table of named, typed columns, written a chunk at a time.
 
-    Text columns hold text, never NULL: on PostgreSQL an empty quoted value is read as NULL
-    only in the columns of other types (``FORCE_NULL``), which is how rows are sent.
+    Text columns hold text, never NULL: on PostgreSQL rows go as CSV in which None and "" are
+    both ``""``, read as NULL only in the columns of other types (``FORCE_NULL``), so a None
+    in a text column would quietly become "". They are declared ``NOT NULL``, so on SQLite
+    (where rows go as parameters) such a None fails loudly, and the tests, run on both, see it.
     """
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
@@ -111,7 +113,10 @@ class Table:
 
     def create(self) -> None:
         types = TYPES["postgresql" if is_postgresql() else "sqlite"]
-        body = ", ".join(f"{c} {types[k]}" for c, k in zip(self.columns, self._kinds, strict=True))
+        body = ", ".join(
+            f"{c} {types[k]}{' NOT NULL' if k == 'text' else ''}"
+            for c, k in zip(self.columns, self._kinds, strict=True)
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({body})")
