@@ -170,6 +170,34 @@ def test_reads_beside_run_in_the_builds_own_snapshot_when_the_snapshot_cannot_be
     assert first == count == 1
 
 
+@snapshots
+@on_both
+def test_reads_beside_run_in_the_build_when_no_second_connection_can_be_had(monkeypatch):
+    """The server refuses another connection (max_connections): the build does the work."""
+    import threading
+
+    from django.db import DatabaseError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    real = BaseDatabaseWrapper.ensure_connection
+    refused = []
+
+    def ensure_connection(self):
+        if threading.current_thread().name.startswith("reporting-beside"):
+            refused.append(self.alias)
+            raise DatabaseError("too many clients already")
+        return real(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", ensure_connection)
+    User.objects.create_user(username="earlier")
+    with reporting_reads():
+        first = User.objects.count()  # the snapshot is taken at the first read
+        User.objects.create_user(username="later")
+        count = reporting_beside(User.objects.count)()
+
+    assert refused == ["replica"] and first == count == 1
+
+
 @pytest.mark.django_db
 def test_reads_beside_a_transaction_they_did_not_open_run_first_in_it():
     """Inside a test's transaction (or on SQLite) the work runs at once, on this connection."""
