@@ -121,10 +121,9 @@ class Person(models.Model):
     person_ref = models.CharField(
         "person reference",
         max_length=64,
-        unique=True,
         validators=[ReferenceValidator("the person reference")],
     )
-    pseudonym = models.CharField(max_length=32, unique=True, editable=False)
+    pseudonym = models.CharField(max_length=32, editable=False)
     first_name = models.CharField(max_length=100, validators=[PlainTextValidator("the first name")])
     last_name = models.CharField(max_length=100, validators=[PlainTextValidator("the surname")])
     date_of_birth = models.DateField(validators=[validate_date_of_birth])
@@ -152,6 +151,13 @@ class Person(models.Model):
             # they stay quick at a million rows (issue 8).
             models.Index(Upper("last_name"), "date_of_birth", name="person_surname_upper_dob"),
             models.Index(Upper("person_ref"), name="person_ref_upper"),
+        ]
+        constraints = [
+            # Declared here rather than as unique=True, which on PostgreSQL also builds a
+            # varchar_pattern_ops copy of each index for LIKE, which nothing here runs: two
+            # unused indexes that every import and seeding had to build (issue 8).
+            models.UniqueConstraint(fields=["person_ref"], name="person_ref_unique"),
+            models.UniqueConstraint(fields=["pseudonym"], name="person_pseudonym_unique"),
         ]
 
     def __str__(self) -> str:
@@ -183,7 +189,6 @@ class Encounter(models.Model):
     encounter_ref = models.CharField(
         "encounter reference",
         max_length=64,
-        unique=True,
         validators=[ReferenceValidator("the encounter reference")],
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="encounters")
@@ -209,7 +214,7 @@ class Encounter(models.Model):
             ExclusionFactor, through="EncounterExclusion", related_name="encounters", blank=True
         )
     )
-    decision = models.CharField(max_length=12, choices=Decision.choices, db_index=True)
+    decision = models.CharField(max_length=12, choices=Decision.choices)
     accepted = models.BooleanField(null=True, blank=True)
     age_at_encounter = models.PositiveSmallIntegerField()
     policy = models.ForeignKey(
@@ -229,11 +234,14 @@ class Encounter(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    # History is read by record (the admin's history page) and by person (retention); the
+    # other copied indexes only slowed every write and import (issue 8).
+    history = HistoricalRecords(no_db_index=["encounter_date", "borough", "officer", "policy"])
 
     class Meta:
         ordering = ["-encounter_date", "-encounter_ref"]
         indexes = [
+            models.Index(fields=["decision"], name="encounter_decision"),
             # An encounter reference typed in any case opens it (issue 8: a scan of every
             # encounter without it).
             models.Index(Upper("encounter_ref"), name="encounter_ref_upper"),
@@ -253,6 +261,8 @@ class Encounter(models.Model):
             ),
         ]
         constraints = [
+            # Not unique=True: see Person's constraints.
+            models.UniqueConstraint(fields=["encounter_ref"], name="encounter_ref_unique"),
             models.CheckConstraint(
                 condition=Q(quantity_grams__gt=0), name="encounter_quantity_positive"
             ),
@@ -310,10 +320,11 @@ class EncounterReason(models.Model):
 
     encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="reasons")
     position = models.PositiveSmallIntegerField()
-    code = models.CharField(max_length=80, db_index=True)
+    code = models.CharField(max_length=80)
 
     class Meta:
         ordering = ["encounter", "position"]
+        indexes = [models.Index(fields=["code"], name="reason_code")]
         constraints = [
             models.UniqueConstraint(
                 fields=["encounter", "position"], name="reason_position_unique"
@@ -382,7 +393,8 @@ class Referral(models.Model):
 
     # Derived columns are not history: the dates they come from are.
     history = HistoricalRecords(
-        excluded_fields=["borough", "due_on", "overdue_from", "overdue_for_appointment"]
+        excluded_fields=["borough", "due_on", "overdue_from", "overdue_for_appointment"],
+        no_db_index=["encounter", "provider"],
     )
 
     class Meta:
