@@ -32,6 +32,7 @@ TEMP_BUFFERS = "256MB"
 TYPES = {
     "postgresql": {
         "int": "integer",
+        "id": "bigint",
         "text": "text",
         "date": "date",
         "bool": "boolean",
@@ -39,6 +40,7 @@ TYPES = {
     },
     "sqlite": {
         "int": "integer",
+        "id": "integer",
         "text": "text",
         "date": "text",
         "bool": "integer",

@@ -132,6 +132,46 @@ def test_imported_referrals_get_the_work_queue_columns(tmp_path, provider):
     ) == [(lambeth.pk, due, due), (lambeth.pk, None, None)]
 
 
+def test_encounters_are_numbered_in_judging_order_after_every_id_used(tmp_path, provider):
+    """Ids follow (date, reference), pass ids of deleted rows, and link each detail rightly."""
+    earlier = encounter_record(
+        by=None,
+        person=person_create(
+            person_ref="PER-0",
+            first_name="Al",
+            last_name="Old",
+            date_of_birth=date(2003, 1, 1),
+            gender="male",
+            ethnicity="W1",
+        ),
+        borough=Borough.objects.get(gss_code=CROYDON),
+        encounter_date=date(2025, 2, 1),
+        substance="cannabis_herbal",
+        quantity_grams=Decimal("5"),
+    )
+    used = earlier.pk
+    earlier.delete()
+    path = write(
+        tmp_path,
+        [
+            row(encounter_ref="ENC-3", person_ref="PER-3", encounter_date="2025-03-12"),
+            row(encounter_ref="ENC-2", person_ref="PER-2", quantity_grams="99", accepted=""),
+            row(encounter_ref="ENC-1", person_ref="PER-1", provider=provider.name),
+        ],
+    )
+    run(path)
+    stored = list(Encounter.objects.order_by("id").values_list("id", "encounter_ref"))
+    assert [ref for _id, ref in stored] == ["ENC-1", "ENC-2", "ENC-3"]
+    assert stored[0][0] > used
+    assert decision_of("ENC-2") == ("ineligible", ["quantity_over_limit"])
+    assert Referral.objects.get(provider=provider).encounter.encounter_ref == "ENC-1"
+    assert sorted(
+        Encounter.history.model.objects.exclude(id=used).values_list(
+            "id", "encounter_ref", "history_type"
+        )
+    ) == [(pk, ref, "+") for pk, ref in stored]
+
+
 def test_diverted_row_is_stored_with_its_referral_policy_and_history(tmp_path, provider):
     path = write(
         tmp_path,
