@@ -147,8 +147,9 @@ def _per_index_sql_postgresql(*, cutoff: date, period_end: date) -> tuple[str, l
     qualifying decision, dated up to the cutoff), its reference, borough, decision and age as a
     text array. A window gives each person's earliest such date; grouping by person then
     takes the smallest array on that date (arrays compare by their first element, so that is
-    the earliest by ``encounter_ref``, as SPEC §5's tie-break asks) and counts the events in
-    each window. Beside the portable version's ranking, join and second grouping, this reads
+    the earliest by ``encounter_ref``, as SPEC §5's tie-break asks, compared by code point as
+    the import and Python compare it, whatever the database's collation) and counts the events
+    in each window. Beside the portable version's ranking, join and second grouping, this reads
     the table once and sorts once, and gives the same rows. (Grouping by person alone would
     spare the incremental sort, but PostgreSQL then expects 200 rows instead of about 470,000
     and joins the group comparison to people by 220,000 index probes: slower overall.)
@@ -163,7 +164,7 @@ def _per_index_sql_postgresql(*, cutoff: date, period_end: date) -> tuple[str, l
 WITH ev AS (
     SELECT e.person_id, e.encounter_date AS d,
            CASE WHEN e.decision IN (%s, %s, %s) AND e.encounter_date <= %s
-                THEN ARRAY[e.encounter_ref, CAST(e.borough_id AS TEXT), e.decision,
+                THEN ARRAY[e.encounter_ref COLLATE "C", CAST(e.borough_id AS TEXT), e.decision,
                            CAST(e.age_at_encounter AS TEXT)]
            END AS candidate
     FROM {encounters} e

@@ -2,6 +2,9 @@
 
 from datetime import date
 
+import pytest
+from django.db import connection
+
 from diversion.models import Reoffence
 from diversion.services import (
     referral_outcome_record,
@@ -145,6 +148,30 @@ def test_index_encounter_tie_goes_to_the_smaller_reference(boroughs):
     row = find(data, cohort="2024-01", group="comparison", borough=SOUTHWARK, months=3)
     assert (row["cohort_size"], row["reoffenders"], row["reoffences"]) == (1, 0, 0)
     assert not [r for r in data["reoffending"] if r["group"] == "diverted"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="column collations are PostgreSQL's (SQLite: binary)"
+)
+def test_index_tie_is_by_code_point_whatever_the_column_collation(boroughs):
+    """SPEC §5's smaller reference is the one Python and the import call smaller: "ENC-B" before
+    "ENC-a", even on a database whose collation puts "ENC-a" first (say en-GB)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE diversion_encounter ALTER COLUMN encounter_ref "
+            'TYPE varchar(64) COLLATE "en-x-icu"'
+        )
+        cursor.execute("SELECT 'ENC-a' < 'ENC-B' COLLATE \"en-x-icu\"")
+        assert cursor.fetchone() == (True,)  # the collation disagrees with code points
+    who = person("T2")
+    meet(who, date(2024, 1, 10), "not_offered", ref="ENC-a")
+    meet(who, date(2024, 1, 10), "diverted", ref="ENC-B")
+
+    data = report_data(week="2025-W06")
+
+    row = find(data, cohort="2024-01", group="diverted", borough=LEWISHAM, months=3)
+    assert (row["cohort_size"], row["reoffenders"], row["reoffences"]) == (1, 0, 0)
+    assert not [r for r in data["reoffending"] if r["group"] == "comparison"]
 
 
 def test_ineligible_and_pending_encounters_never_index_but_count_as_events(boroughs):
