@@ -15,18 +15,24 @@ ordered cursor (`diversion.import_judging`) and stored with set-based ``INSERT .
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from diversion.choices import ENCOUNTER_CSV_COLUMNS
 from diversion.csv_import import LineErrors, Record, read_records
-from diversion.encounter_rows import OUTCOME_COLUMNS, Lookups, header_of, record_values
+from diversion.encounter_rows import (
+    OUTCOME_COLUMNS,
+    Lookups,
+    header_of,
+    record_cells,
+    record_values,
+)
 from diversion.import_checks import check_across_rows
 from diversion.import_judging import judge_rows
 from diversion.import_store import store_judged
@@ -35,6 +41,7 @@ from diversion.staged_rows import staged_row
 from diversion.staging import Table, is_postgresql, tune_session
 
 COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
+_V = TypeVar("_V", dict[str, str], list[str])  # a row's values: by column, or in order
 
 
 class ImportFailed(Exception):
@@ -176,11 +183,12 @@ def _stage_file(
         names = header_of(next(records, None), record_errors)
         if names is None:
             raise ImportFailed(record_errors.listed())
-        rows = _values(records, names, record_errors, read)
         if workers > 1:
-            _stage_in_batches(rows, staging, lookups, today, row_errors, pending, workers)
+            rows = _values(records, names, record_errors, read, record_cells)
+            job = Job(lookups=lookups, today=today, names=names, as_copy_text=is_postgresql())
+            _stage_in_batches(rows, staging, job, row_errors, pending, workers)
         else:
-            for line, values in rows:
+            for line, values in _values(records, names, record_errors, read, record_values):
                 staged = staged_row(line, values, lookups, today, row_errors)
                 if staged.problems:
                     pending[line] = staged.problems
@@ -204,27 +212,29 @@ class _Read:
 
 
 def _values(
-    records: Iterator[Record], names: list[str], errors: LineErrors, read: _Read
-) -> Iterator[tuple[int, dict[str, str]]]:
+    records: Iterator[Record],
+    names: list[str],
+    errors: LineErrors,
+    read: _Read,
+    values_of: Callable[[Record, list[str], LineErrors], _V | None],
+) -> Iterator[tuple[int, _V]]:
     """Yield each data row's line and values, noting the records that are broken or ragged."""
     for record in records:
         read.line = record.line
-        values = record_values(record, names, errors)
+        values = values_of(record, names, errors)
         if values:
             yield record.line, values
 
 
 def _stage_in_batches(
-    rows: Iterator[tuple[int, dict[str, str]]],
+    rows: Iterator[tuple[int, list[str]]],
     staging: Staging,
-    lookups: Lookups,
-    today: date,
+    job: Job,
     row_errors: LineErrors,
     pending: dict[int, list[tuple[str, str]]],
     workers: int,
 ) -> None:
     """Stage rows checked in worker processes, applying each batch in file order."""
-    job = Job(lookups=lookups, today=today, as_copy_text=is_postgresql())
     with closing(staged_batches(rows, job=job, workers=workers)) as batches:
         for batch in batches:
             pending.update(batch.pending)

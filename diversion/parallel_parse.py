@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 # that the batches in flight (at most WINDOW per worker) stay a few megabytes.
 BATCH_ROWS = 4_000
 WINDOW = 2
-Values = tuple[int, dict[str, str]]  # a row's line and its values by column
+Values = tuple[int, list[str]]  # a row's line and its values in the header's order
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Job:
 
     lookups: Lookups
     today: date
+    names: list[str]  # the header's columns, in order
     as_copy_text: bool  # write rows as COPY text (PostgreSQL) rather than send tuples
 
 
@@ -72,7 +73,8 @@ def stage_batch(batch: list[Values], job: Job) -> StagedBatch:
     rows: list[tuple[Any, ...]] = []
     exclusions: list[tuple[Any, ...]] = []
     pending: list[tuple[int, Problems]] = []
-    for line, values in batch:
+    for line, cells in batch:
+        values = dict(zip(job.names, cells, strict=True))  # as record_values gives them
         staged = staged_row(line, values, job.lookups, job.today, errors)
         if staged.problems:
             pending.append((line, staged.problems))
