@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # that the batches in flight (at most WINDOW per worker) stay a few megabytes.
 BATCH_ROWS = 4_000
 WINDOW = 2
+CHECK_WHILE_STARTING = True  # the parent checks batches while its workers start
 Values = tuple[int, list[str]]  # a row's line and its values in the header's order
 
 
@@ -94,7 +95,8 @@ def staged_batches(
 ) -> Generator[StagedBatch, None, None]:
     """Yield every row checked, a batch at a time in file order, using ``workers`` processes.
 
-    Processes start only once there is a full batch, so a small file never waits for them.
+    Processes start only once there is a full batch, so a small file never waits for them,
+    and the parent checks batches itself until a worker is ready.
     """
     pool = _Pool(job, workers)
     window: deque[tuple[list[Values], Future[StagedBatch] | None]] = deque()
@@ -116,6 +118,7 @@ class _Pool:
         self._job = job
         self._workers = workers
         self._executor: ProcessPoolExecutor | None = None
+        self._ready: Future[int] | None = None
         self._broken = workers < 2 or multiprocessing.current_process().daemon
 
     def submit(self, batch: list[Values]) -> Future[StagedBatch] | None:
@@ -125,6 +128,11 @@ class _Pool:
         try:
             if self._executor is None:
                 self._executor = _start(self._job, self._workers)
+                # Done once a worker has set Django up (about a second): until then the
+                # parent, which would only wait, checks the batches itself.
+                self._ready = self._executor.submit(int)
+            if CHECK_WHILE_STARTING and self._ready is not None and not self._ready.done():
+                return None
             return self._executor.submit(parse_worker.stage, batch)
         except Exception:  # noqa: BLE001 - any failure to start processes: work serially
             logger.warning("Import workers could not be started; checking rows serially")
