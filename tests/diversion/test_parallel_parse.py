@@ -256,3 +256,19 @@ def test_batches_checked_in_any_size_give_the_serial_answer(monkeypatch, kinds, 
 
 def _cannot_start(job: parallel_parse.Job, workers: int) -> Any:
     raise OSError("no processes in this test")
+
+
+def test_a_worker_process_cannot_reach_the_database():
+    """A worker is refused any connection, so it can never speak for the parent's transaction."""
+    job = parallel_parse.Job(
+        lookups=Lookups(), today=timezone.localdate(), names=list(COLUMNS), as_copy_text=False
+    )
+    pool = parallel_parse._start(job, 1)
+    try:
+        # eval runs the query in the worker: a builtin is all a spawned process can be sent
+        # without importing this test module there.
+        query = pool.submit(eval, "__import__('django.db').db.connection.cursor()")
+        with pytest.raises(RuntimeError, match="must not use the database"):
+            query.result(timeout=60)
+    finally:
+        pool.shutdown()
