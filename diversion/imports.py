@@ -15,32 +15,33 @@ ordered cursor (`diversion.import_judging`) and stored with set-based ``INSERT .
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from diversion.choices import ENCOUNTER_CSV_COLUMNS
-from diversion.csv_import import LineErrors, read_records
+from diversion.csv_import import LineErrors, Record, read_records
 from diversion.encounter_rows import (
     OUTCOME_COLUMNS,
     Lookups,
-    Row,
     header_of,
-    mask_of,
-    parse_row,
+    record_cells,
     record_values,
-    rule_problems,
 )
 from diversion.import_checks import check_across_rows
 from diversion.import_judging import judge_rows
 from diversion.import_store import store_judged
-from diversion.services import new_pseudonym
-from diversion.staging import Table, tune_session
+from diversion.parallel_parse import Job, staged_batches
+from diversion.staged_rows import staged_row
+from diversion.staging import Table, is_postgresql, tune_session
 
 COLUMNS: tuple[str, ...] = ENCOUNTER_CSV_COLUMNS
+_V = TypeVar("_V", dict[str, str], list[str])  # a row's values: by column, or in order
 
 
 class ImportFailed(Exception):
@@ -124,11 +125,12 @@ class Staging:
             table.drop()
 
 
-def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
+def encounters_import(*, stream: TextIO, source_name: str, workers: int = 1) -> ImportResult:
     """Check, judge and store every encounter in a CSV file, or raise `ImportFailed`.
 
     Nothing is stored unless the whole file is good. Rows already stored with identical data
-    are left as they are.
+    are left as they are. ``workers`` above 1 checks rows in that many processes: only for a
+    caller that may start processes (not a daemonic Celery worker, which falls back to one).
     """
     errors = LineErrors(COLUMNS, unknown=-1)
     today = timezone.localdate()
@@ -137,7 +139,7 @@ def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
         staging = Staging()
         staging.create()
         lookups = Lookups()
-        pending = _stage_file(stream, staging, lookups, today, errors)
+        pending = _stage_file(stream, staging, lookups, today, errors, workers)
         unchanged = check_across_rows(staging.rows.name, pending, lookups, errors)
         decisions = judge_rows(staging, lookups, today, errors)
         if errors:
@@ -157,34 +159,44 @@ def encounters_import(*, stream: TextIO, source_name: str) -> ImportResult:
 
 
 def _stage_file(
-    stream: TextIO, staging: Staging, lookups: Lookups, today: date, errors: LineErrors
+    stream: TextIO,
+    staging: Staging,
+    lookups: Lookups,
+    today: date,
+    errors: LineErrors,
+    workers: int = 1,
 ) -> dict[int, list[tuple[str, str]]]:
     """Read every row, note its own problems, and stage it; return each row's rule problems.
 
     A record the csv module cannot read is reported on the line it starts on, and reading goes
     on, so every problem in the file is listed at once. Text that is not UTF-8 stops reading:
-    then only the problems with the file's records are listed, with that one.
+    then only the problems with the file's records are listed, with that one. With more than
+    one worker the rows are checked in other processes (`diversion.parallel_parse`), with the
+    same result.
     """
     records = read_records(stream)
     record_errors = errors.fresh()
     row_errors = errors.fresh()
     pending: dict[int, list[tuple[str, str]]] = {}
-    line = 0  # the line the last record read starts on
+    read = _Read()
     try:
         names = header_of(next(records, None), record_errors)
         if names is None:
             raise ImportFailed(record_errors.listed())
-        for record in records:
-            line = record.line
-            values = record_values(record, names, record_errors)
-            if values:
-                row = parse_row(line, values, lookups, row_errors)
-                problems = rule_problems(row, lookups, today)
-                if problems:
-                    pending[line] = problems
-                _stage_row(staging, row, problems, lookups)
+        if workers > 1:
+            rows = _values(records, names, record_errors, read, record_cells)
+            job = Job(lookups=lookups, today=today, names=names, as_copy_text=is_postgresql())
+            _stage_in_batches(rows, staging, job, row_errors, pending, workers)
+        else:
+            for line, values in _values(records, names, record_errors, read, record_values):
+                staged = staged_row(line, values, lookups, today, row_errors)
+                if staged.problems:
+                    pending[line] = staged.problems
+                staging.rows.add(staged.values)
+                for exclusion in staged.exclusions:
+                    staging.exclusions.add(exclusion)
     except UnicodeDecodeError:
-        record_errors.add(line + 1, "file", "The file must be saved as UTF-8 text")
+        record_errors.add(read.line + 1, "file", "The file must be saved as UTF-8 text")
         raise ImportFailed(record_errors.listed()) from None
     for table in (staging.rows, staging.exclusions):
         table.flush()
@@ -193,41 +205,47 @@ def _stage_file(
     return pending
 
 
-def _stage_row(
-    staging: Staging, row: Row, problems: list[tuple[str, str]], lookups: Lookups
+class _Read:
+    """How far reading got: the line the last record read starts on."""
+
+    line = 0
+
+
+def _values(
+    records: Iterator[Record],
+    names: list[str],
+    errors: LineErrors,
+    read: _Read,
+    values_of: Callable[[Record, list[str], LineErrors], _V | None],
+) -> Iterator[tuple[int, _V]]:
+    """Yield each data row's line and values, noting the records that are broken or ragged."""
+    for record in records:
+        read.line = record.line
+        values = values_of(record, names, errors)
+        if values:
+            yield record.line, values
+
+
+def _stage_in_batches(
+    rows: Iterator[tuple[int, list[str]]],
+    staging: Staging,
+    job: Job,
+    row_errors: LineErrors,
+    pending: dict[int, list[tuple[str, str]]],
+    workers: int,
 ) -> None:
-    """Write one read row to the staging tables; refused values are staged empty."""
-    mask_parse = mask_of(row.bad_columns)
-    mask_rules = mask_of({column for column, _message in problems})
-    staging.rows.add(
-        (
-            row.line,
-            row.encounter_ref,
-            row.person_ref,
-            row.first_name,
-            row.last_name,
-            row.date_of_birth,
-            row.value("gender"),
-            row.value("ethnicity"),
-            row.borough.pk if row.borough else None,
-            row.encounter_date,
-            row.value("substance"),
-            row.quantity,
-            "" if "exclusions" in row.bad_columns else ";".join(row.exclusions),
-            row.accepted,
-            row.provider.pk if row.provider else None,
-            *(row.outcomes[column] for column in OUTCOME_COLUMNS),
-            mask_parse,
-            mask_rules,
-            new_pseudonym(),
-            0,
-            False,
-        )
-    )
-    if not (mask_parse or mask_rules):
-        _stage_exclusions(staging, row, lookups)
-
-
-def _stage_exclusions(staging: Staging, row: Row, lookups: Lookups) -> None:
-    for position, code in enumerate(row.exclusions, start=1):
-        staging.exclusions.add((row.line, position, lookups.factor_ids[code]))
+    """Stage rows checked in worker processes, applying each batch in file order."""
+    with closing(staged_batches(rows, job=job, workers=workers)) as batches:
+        for batch in batches:
+            pending.update(batch.pending)
+            for error in batch.errors:
+                row_errors.append(error)
+            for table, staged, count in (
+                (staging.rows, batch.rows, batch.row_count),
+                (staging.exclusions, batch.exclusions, batch.exclusion_count),
+            ):
+                if isinstance(staged, str):
+                    table.add_copy_text(staged, count)
+                else:
+                    for values in staged:
+                        table.add(values)

@@ -111,6 +111,8 @@ class Table:
         self.columns = tuple(column for column, _kind in columns)
         self._kinds = tuple(kind for _column, kind in columns)
         self._buffer: list[tuple[Any, ...]] = []
+        self._texts: list[str] = []  # rows already written as COPY CSV, and how many
+        self._text_rows = 0
         self.count = 0
 
     def create(self) -> None:
@@ -145,22 +147,35 @@ class Table:
         if len(self._buffer) >= CHUNK:
             self.flush()
 
-    def _copy(self, rows: list[tuple[Any, ...]], columns: str, cursor: Any) -> None:
+    def add_copy_text(self, text: str, rows: int) -> None:
+        """Queue ``rows`` rows already written by `copy_text` (PostgreSQL only).
+
+        Worker processes send rows this way: one string costs far less to pass between
+        processes than the tuples it stands for, and the writing is done there too.
+        """
+        self._texts.append(text)
+        self._text_rows += rows
+        if self._text_rows >= CHUNK:
+            self.flush()
+
+    def _copy(self, text: str, columns: str, cursor: Any) -> None:
         nullable = [c for c, k in zip(self.columns, self._kinds, strict=True) if k != "text"]
         force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
         sql = f"COPY {self.name} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})"
-        cursor.cursor.copy_expert(sql, io.StringIO(_csv_text(rows)), size=1 << 20)
+        cursor.cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
 
     def flush(self) -> None:
         """Write the queued rows."""
-        if not self._buffer:
+        if not (self._buffer or self._texts):
             return
         rows, self._buffer = self._buffer, []
-        self.count += len(rows)
+        texts, self._texts = self._texts, []
+        self.count += len(rows) + self._text_rows
+        self._text_rows = 0
         columns = ", ".join(self.columns)
         with connection.cursor() as cursor:
             if is_postgresql():
-                self._copy(rows, columns, cursor)
+                self._copy("".join(texts) + copy_text(rows), columns, cursor)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(
@@ -169,7 +184,7 @@ class Table:
                 )
 
 
-def _csv_text(rows: list[tuple[Any, ...]]) -> str:
+def copy_text(rows: list[tuple[Any, ...]]) -> str:
     """Return rows as ``COPY`` CSV: every value but a number quoted, None as ``""``.
 
     The csv module writes a chunk in C. It quotes None as ``""`` too, which ``FORCE_NULL``

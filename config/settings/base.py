@@ -3,6 +3,7 @@
 Each mode (local, production, test) imports this module and changes only what differs.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -333,6 +334,12 @@ SEARCHES_PER_HOUR = env.int("SEARCHES_PER_HOUR", default=30)
 # Months after a person's last 12-month follow-up window closes before their name, date of
 # birth, PNC ID and encounter locations are removed (pseudonymised rows stay for reports).
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
+
+# --- Imports ------------------------------------------------------------------------------
+# Processes the import_encounters command checks rows in (1: none besides its own). The
+# per-row checks are what a large file waits on, so by default each core has one, up to 4.
+# Celery tasks never use this: their prefork workers cannot start processes of their own.
+IMPORT_WORKERS = env.int("IMPORT_WORKERS", default=min(4, os.cpu_count() or 1))
 
 # --- Error pages --------------------------------------------------------------------------
 # The service's own pages answer errors in every mode (config/views.py). With DEBUG on,

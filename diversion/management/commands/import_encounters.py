@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import NoReturn
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from diversion.csv_import import utf8_problem_line
@@ -17,8 +18,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="the encounters CSV file (UTF-8, with a header row)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes to check rows in (default: the IMPORT_WORKERS setting; 1: none)",
+        )
 
-    def handle(self, *args, path: str, **options) -> None:
+    def handle(self, *args, path: str, workers: int | None = None, **options) -> None:
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"There is no file at {path}")
@@ -29,7 +36,11 @@ class Command(BaseCommand):
             # utf-8-sig reads files with or without the byte order mark spreadsheets add; the
             # file is read as a stream, so its size does not decide the memory the import needs.
             with file.open(encoding="utf-8-sig", newline="") as stream:
-                result = encounters_import(stream=stream, source_name=file.name)
+                result = encounters_import(
+                    stream=stream,
+                    source_name=file.name,
+                    workers=settings.IMPORT_WORKERS if workers is None else workers,
+                )
         except ImportFailed as exc:
             self._fail(exc.errors)
         self.stdout.write(result.summary())
