@@ -96,80 +96,60 @@ def _store(staging: Staging, *, reason: str) -> int:
         now=now,
         reason=reason,
     )
-    ids = _number_encounters(rows, judged, order)
-    _encounters(rows, judged, ids, now=now, reason=reason)
-    _details(rows, judged, ids, staging, now=now, reason=reason)
+    just_imported = (
+        f"JOIN {rows} s ON s.encounter_ref = t.encounter_ref JOIN {judged} j ON j.line = s.line"
+    )
+    _encounters(rows, judged, order, now=now, reason=reason, stored=just_imported)
+    _details(
+        rows,
+        judged,
+        staging,
+        now=now,
+        reason=reason,
+        stored=f"JOIN {_table(Encounter)} e ON e.id = t.encounter_id "
+        + just_imported.replace("t.encounter_ref", "e.encounter_ref"),
+    )
     new_people.drop()
-    ids.drop()
     return created
 
 
-def _number_encounters(rows: str, judged: str, order: str) -> Table:
-    """Give each encounter to store its id, in storing order, before it is stored.
-
-    The reasons, exclusions and referral of an encounter then find it by the line it came
-    from, rather than each joining every stored encounter by reference (issue 8).
-    """
-    ids = Table("import_encounter_id", [("line", "int"), ("id", "id")])
-    ids.create()
-    execute(
-        f"INSERT INTO {ids.name} (line, id) "  # nosec B608
-        f"SELECT j.line, {_next_id(Encounter, order)} FROM {judged} j "
-        f"JOIN {rows} s ON s.line = j.line ORDER BY {order}"
-    )
-    ids.index("line")
-    return ids
-
-
-def _next_id(model: type[models.Model], order: str) -> str:
-    """SQL for the next ids of ``model``'s table, one per row, in ``order``.
-
-    On PostgreSQL from the table's own sequence (evaluated after the sort, and safe beside
-    other sessions); SQLite has one writer at a time, so past the largest id the table has
-    used (``sqlite_sequence`` remembers those of deleted rows).
-    """
-    table = _table(model)
-    if is_postgresql():
-        return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
-    used = (
-        f"MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), "
-        f"COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0))"
-    )
-    return f"{used} + ROW_NUMBER() OVER (ORDER BY {order})"
-
-
-def _encounters(rows: str, judged: str, ids: Table, *, now: object, reason: str) -> None:
+def _encounters(
+    rows: str, judged: str, order: str, *, now: object, reason: str, stored: str
+) -> None:
     _insert(
         Encounter,
-        f"INSERT INTO {_table(Encounter)} (id, encounter_ref, person_id, borough_id, "  # nosec B608
+        f"INSERT INTO {_table(Encounter)} (encounter_ref, person_id, borough_id, "  # nosec B608
         "encounter_date, occurred_at, location, substance, quantity_grams, otherwise_disposal, "
         "decision, accepted, age_at_encounter, policy_id, officer_id, source, decided_at, "
         "answered_at, created_at) "
-        "SELECT i.id, s.encounter_ref, p.id, s.borough_id, s.encounter_date, NULL, '', "
-        "s.substance, s.quantity, '', j.decision, CASE WHEN j.offered THEN s.accepted ELSE NULL "
-        "END, j.age, j.policy_id, NULL, %s, %s, CASE WHEN j.offered THEN %s ELSE NULL END, %s "
-        f"FROM {ids.name} i JOIN {judged} j ON j.line = i.line JOIN {rows} s ON s.line = i.line "
-        f"JOIN {_table(Person)} p ON p.person_ref = s.person_ref ORDER BY i.id",
+        "SELECT s.encounter_ref, p.id, s.borough_id, s.encounter_date, NULL, '', s.substance, "
+        "s.quantity, '', j.decision, CASE WHEN j.offered THEN s.accepted ELSE NULL END, j.age, "
+        "j.policy_id, NULL, %s, %s, CASE WHEN j.offered THEN %s ELSE NULL END, %s "
+        f"FROM {judged} j JOIN {rows} s ON s.line = j.line "
+        f"JOIN {_table(Person)} p ON p.person_ref = s.person_ref ORDER BY {order}",
         [EncounterSource.IMPORT.value, now, now, now],
-        stored=f"JOIN {ids.name} i ON i.id = t.id",
+        stored=stored,
         now=now,
         reason=reason,
     )
 
 
 def _details(
-    rows: str, judged: str, ids: Table, staging: Staging, *, now: object, reason: str
+    rows: str, judged: str, staging: Staging, *, now: object, reason: str, stored: str
 ) -> None:
     """Store the reasons, exclusions and referrals of the encounters just stored."""
+    encounter = (
+        f"JOIN {rows} s ON s.line = x.line JOIN {_table(Encounter)} e "
+        "ON e.encounter_ref = s.encounter_ref"
+    )
     execute(
         f"INSERT INTO {_table(EncounterReason)} (encounter_id, position, code) "  # nosec B608
-        f"SELECT i.id, x.position, x.code FROM {staging.reasons.name} x "
-        f"JOIN {ids.name} i ON i.line = x.line"
+        f"SELECT e.id, x.position, x.code FROM {staging.reasons.name} x {encounter}"
     )
     execute(
         f"INSERT INTO {_table(EncounterExclusion)} (encounter_id, factor_id, position) "  # nosec B608
-        f"SELECT i.id, x.factor_id, x.position FROM {staging.exclusions.name} x "
-        f"JOIN {ids.name} i ON i.line = x.line"
+        f"SELECT e.id, x.factor_id, x.position FROM {staging.exclusions.name} x "
+        f"JOIN {judged} j ON j.line = x.line {encounter}"
     )
     outcomes = ", ".join(OUTCOME_COLUMNS)
     due = _outcome_due_sql()
@@ -177,12 +157,11 @@ def _details(
         Referral,
         f"INSERT INTO {_table(Referral)} (encounter_id, provider_id, appointment_on, "  # nosec B608
         f"{outcomes}, flagged_at, created_at, borough_id, due_on, overdue_from) "
-        f"SELECT i.id, s.provider_id, NULL, {', '.join('s.' + c for c in OUTCOME_COLUMNS)}, "
-        f"NULL, %s, s.borough_id, {due}, {due} "
-        f"FROM {judged} x JOIN {ids.name} i ON i.line = x.line JOIN {rows} s ON s.line = x.line "
-        "WHERE x.decision = %s ORDER BY i.id",
+        f"SELECT e.id, s.provider_id, NULL, {', '.join('s.' + c for c in OUTCOME_COLUMNS)}, "
+        f"NULL, %s, e.borough_id, {due}, {due} "
+        f"FROM {judged} x {encounter} WHERE x.decision = %s ORDER BY e.id",
         [now, Decision.DIVERTED.value],
-        stored=f"JOIN {ids.name} i ON i.id = t.encounter_id",
+        stored=stored,
         now=now,
         reason=reason,
     )
@@ -197,9 +176,9 @@ def _outcome_due_sql() -> str:
     """
     days = int(settings.REFERRAL_OUTCOME_DAYS)
     if is_postgresql():
-        outcome_due = f"(s.encounter_date + {days})"
+        outcome_due = f"(e.encounter_date + {days})"
     else:
-        outcome_due = f"date(s.encounter_date, '+{days} days')"
+        outcome_due = f"date(e.encounter_date, '+{days} days')"
     ended = " OR ".join(f"s.{name} IS NOT NULL" for name in TERMINAL_FIELDS)
     return f"CASE WHEN {ended} THEN NULL ELSE {outcome_due} END"
 

@@ -32,7 +32,6 @@ TEMP_BUFFERS = "256MB"
 TYPES = {
     "postgresql": {
         "int": "integer",
-        "id": "bigint",
         "text": "text",
         "date": "date",
         "bool": "boolean",
@@ -40,7 +39,6 @@ TYPES = {
     },
     "sqlite": {
         "int": "integer",
-        "id": "integer",
         "text": "text",
         "date": "text",
         "bool": "integer",
