@@ -145,8 +145,10 @@ class LineErrors:
         self.list.append(error)
 
     def merge(self, other: LineErrors) -> None:
-        """Add every error another list kept."""
-        self.list.extend(other.list.listed())
+        """Add every error another list kept, and count those it counted but did not keep."""
+        kept = other.list.listed()
+        self.list.extend(kept)
+        self.list.total += other.total - len(kept)
 
     def fresh(self) -> LineErrors:
         """Return an empty list that sorts the same way."""

@@ -9,23 +9,29 @@ stored only if the whole file turns out good.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
+from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from diversion import eligibility
+from diversion import eligibility, parallel_judging
 from diversion.csv_import import LineErrors
 from diversion.encounter_rows import OUTCOME_COLUMNS, Judged, Lookups, answer_problems
 from diversion.facts import encounter_facts
 from diversion.models import EligibilityPolicy, Encounter, Person
+from diversion.parallel_judging import Judging, WorkersFailed, judged_in_processes
+from diversion.parallel_parse import can_start_processes
 from diversion.staging import as_bool, as_date, as_grams, is_postgresql, ordered_text, stream
 
 if TYPE_CHECKING:
     from diversion.imports import Staging
 
+logger = logging.getLogger(__name__)
+
 _JUDGE_SQL = """
-SELECT s.line, s.encounter_ref, s.person_ref, s.date_of_birth, s.borough_id, s.encounter_date,
-       s.substance, s.quantity, s.exclusions, s.accepted, s.provider_id, {outcomes},
+SELECT s.line, s.encounter_ref, s.person_ref, {date_of_birth}, s.borough_id, {encounter_date},
+       s.substance, {quantity}, s.exclusions, s.accepted, s.provider_id, {outcomes},
        (SELECT {aggregate} FROM {encounters} e WHERE e.person_id = p.id AND e.decision = 'diverted')
 FROM {table} s LEFT JOIN {people} p ON p.person_ref = s.person_ref
 WHERE s.kind = 0 AND s.mask_parse = 0 AND s.mask_rules = 0 AND NOT s.person_bad
@@ -70,56 +76,119 @@ class RecentDiversions:
                 del self._by_person[person_ref]
 
 
+class Verdict(NamedTuple):
+    """One row judged: its decision and reasons, the policy applied, and its answers' problems."""
+
+    line: int
+    assessment: eligibility.Assessment
+    policy_id: int
+    problems: list[tuple[str, str]]
+
+
 def judge_rows(
-    staging: Staging, lookups: Lookups, today: date, errors: LineErrors
+    staging: Staging, lookups: Lookups, today: date, errors: LineErrors, workers: int = 1
 ) -> dict[str, int]:
     """Decide each good row in order, check its answers, and stage the decisions.
 
-    Return how many rows got each decision.
+    Return how many rows got each decision. With ``workers`` above 1 the rows are judged in
+    that many processes, each taking every row of its share of the people
+    (`diversion.parallel_judging`), with the same result; if the processes fail, the rows are
+    judged again here.
     """
     longest = max(EligibilityPolicy.objects.values_list("prior_diversion_months", flat=True))
-    recent = RecentDiversions(longest)
-    decisions: dict[str, int] = {}
-    for values in stream(_judge_sql(staging.rows.name)):
-        row = _judged(values, lookups)
-        recent.forget_before(row.encounter_date)
-        stored = [date.fromisoformat(day) for day in values[-1].split(",")] if values[-1] else []
-        policy, rule = lookups.policies.in_force(row.encounter_date)
-        facts = encounter_facts(
-            person=_Born(row.date_of_birth),
-            borough=row.borough,
-            encounter_date=row.encounter_date,
-            substance=row.substance,
-            quantity_grams=row.quantity,
-            exclusions=row.exclusions,
-            diversion_dates=[*stored, *recent.of(row.person_ref)],
-            accepted=row.accepted,
-        )
-        assessment = eligibility.assess(facts, rule)
-        problems = answer_problems(row, assessment, today)
-        for column, message in problems:
-            errors.add(row.line, column, message)
-        decision = assessment.decision.value
-        if assessment.decision == eligibility.Decision.DIVERTED:
-            # Counts against the person's later rows even if its outcome dates are wrong.
-            recent.add(row.person_ref, row.encounter_date)
-        if not problems and not errors:
-            decisions[decision] = decisions.get(decision, 0) + 1
-            _stage_judgement(staging, row.line, assessment, policy.pk)
+    failed_before = bool(errors)
+    sql = _judge_sql(staging.rows.name)
+    found = errors.fresh()
+    decisions: dict[str, int] | None = None
+    if can_start_processes(workers) and staging.rows.count >= parallel_judging.WORTH_IT_FROM:
+        job = Judging(lookups, today, longest, failed_before)
+        try:
+            decisions = judged_in_processes(stream(sql), staging, job, found, workers)
+        except WorkersFailed:
+            logger.warning("Import workers failed; judging every row again in this process")
+            for table in (staging.judged, staging.reasons):
+                table.clear()
+            found = errors.fresh()
+    if decisions is None:
+        decisions = _judge_here(stream(sql), staging, lookups, today, longest, found, failed_before)
+    errors.merge(found)
     for table in (staging.judged, staging.reasons, staging.exclusions):
         table.flush()
         table.index("line")
     return decisions
 
 
-def _stage_judgement(
-    staging: Staging, line: int, assessment: eligibility.Assessment, policy_id: int
-) -> None:
-    staging.judged.add(
-        (line, assessment.decision.value, assessment.offered, assessment.age, policy_id)
+def _judge_here(
+    rows: Iterable[tuple[Any, ...]],
+    staging: Staging,
+    lookups: Lookups,
+    today: date,
+    longest: int,
+    errors: LineErrors,
+    failed_before: bool,
+) -> dict[str, int]:
+    """Judge every row in this process, in order."""
+    recent = RecentDiversions(longest)
+    decisions: dict[str, int] = {}
+    for values in rows:
+        verdict = judge_one(values, lookups, today, recent)
+        for column, message in verdict.problems:
+            errors.add(verdict.line, column, message)
+        if not verdict.problems and not errors and not failed_before:
+            decision = verdict.assessment.decision.value
+            decisions[decision] = decisions.get(decision, 0) + 1
+            staging.judged.add(judged_values(verdict))
+            for reason in reason_values(verdict):
+                staging.reasons.add(reason)
+    return decisions
+
+
+def judge_one(
+    values: tuple[Any, ...], lookups: Lookups, today: date, recent: RecentDiversions
+) -> Verdict:
+    """Judge one staged row against the person's diversions so far, and note its diversion.
+
+    Rows must come in (encounter_date, encounter_ref) order, at least among one person's rows.
+    """
+    row = _judged(values, lookups)
+    recent.forget_before(row.encounter_date)
+    stored = [date.fromisoformat(day) for day in values[-1].split(",")] if values[-1] else []
+    policy, rule = lookups.policies.in_force(row.encounter_date)
+    facts = encounter_facts(
+        person=_Born(row.date_of_birth),
+        borough=row.borough,
+        encounter_date=row.encounter_date,
+        substance=row.substance,
+        quantity_grams=row.quantity,
+        exclusions=row.exclusions,
+        diversion_dates=[*stored, *recent.of(row.person_ref)],
+        accepted=row.accepted,
     )
-    for position, code in enumerate(assessment.reasons, start=1):
-        staging.reasons.add((line, position, code))
+    assessment = eligibility.assess(facts, rule)
+    if assessment.decision == eligibility.Decision.DIVERTED:
+        # Counts against the person's later rows even if its outcome dates are wrong.
+        recent.add(row.person_ref, row.encounter_date)
+    return Verdict(row.line, assessment, policy.pk, answer_problems(row, assessment, today))
+
+
+def judged_values(verdict: Verdict) -> tuple[Any, ...]:
+    """The row of the ``judged`` staging table for a verdict."""
+    assessment = verdict.assessment
+    return (
+        verdict.line,
+        assessment.decision.value,
+        assessment.offered,
+        assessment.age,
+        verdict.policy_id,
+    )
+
+
+def reason_values(verdict: Verdict) -> list[tuple[int, int, str]]:
+    """The rows of the ``reasons`` staging table for a verdict, in SPEC §3's order."""
+    return [
+        (verdict.line, position, code)
+        for position, code in enumerate(verdict.assessment.reasons, start=1)
+    ]
 
 
 def _judge_sql(table: str) -> str:
@@ -128,8 +197,14 @@ def _judge_sql(table: str) -> str:
         if is_postgresql()
         else "group_concat(e.encounter_date, ',')"
     )
+    # Dates and quantities come as text, read by `_judged`: text costs less to fetch and to
+    # send to worker processes than date and Decimal objects (issue 8).
+    text = "CAST(s.{} AS text)" if is_postgresql() else "s.{}"
     return _JUDGE_SQL.format(
-        outcomes=", ".join(f"s.{column}" for column in OUTCOME_COLUMNS),
+        date_of_birth=text.format("date_of_birth"),
+        encounter_date=text.format("encounter_date"),
+        quantity=text.format("quantity"),
+        outcomes=", ".join(text.format(column) for column in OUTCOME_COLUMNS),
         aggregate=aggregate,
         encounters=Encounter._meta.db_table,
         people=Person._meta.db_table,

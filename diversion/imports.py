@@ -141,7 +141,7 @@ def encounters_import(*, stream: TextIO, source_name: str, workers: int = 1) -> 
         lookups = Lookups()
         pending = _stage_file(stream, staging, lookups, today, errors, workers)
         unchanged = check_across_rows(staging.rows.name, pending, lookups, errors)
-        decisions = judge_rows(staging, lookups, today, errors)
+        decisions = judge_rows(staging, lookups, today, errors, workers)
         if errors:
             raise ImportFailed(errors.listed())
         people_created = store_judged(

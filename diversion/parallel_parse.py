@@ -27,9 +27,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
-from diversion import parse_worker
+from diversion import import_worker
 from diversion.choices import ENCOUNTER_CSV_COLUMNS
 from diversion.csv_import import LineErrors
 from diversion.encounter_rows import Lookups
@@ -44,6 +44,7 @@ BATCH_ROWS = 4_000
 WINDOW = 2
 CHECK_WHILE_STARTING = True  # the parent checks batches while its workers start
 Values = tuple[int, list[str]]  # a row's line and its values in the header's order
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def staged_batches(
     pool = _Pool(job, workers)
     window: deque[tuple[list[Values], Future[StagedBatch] | None]] = deque()
     try:
-        for batch in _batches(rows, BATCH_ROWS):
+        for batch in batches(rows, BATCH_ROWS):
             window.append((batch, pool.submit(batch) if len(batch) == BATCH_ROWS else None))
             if len(window) > WINDOW * workers:
                 yield pool.outcome(*window.popleft())
@@ -119,7 +120,7 @@ class _Pool:
         self._workers = workers
         self._executor: ProcessPoolExecutor | None = None
         self._ready: Future[int] | None = None
-        self._broken = workers < 2 or multiprocessing.current_process().daemon
+        self._broken = not can_start_processes(workers)
 
     def submit(self, batch: list[Values]) -> Future[StagedBatch] | None:
         """Send a batch to a worker; None when the parent must check it itself."""
@@ -127,13 +128,13 @@ class _Pool:
             return None
         try:
             if self._executor is None:
-                self._executor = _start(self._job, self._workers)
+                self._executor = start_workers(self._job, self._workers)
                 # Done once a worker has set Django up (about a second): until then the
                 # parent, which would only wait, checks the batches itself.
                 self._ready = self._executor.submit(int)
             if CHECK_WHILE_STARTING and self._ready is not None and not self._ready.done():
                 return None
-            return self._executor.submit(parse_worker.stage, batch)
+            return self._executor.submit(import_worker.stage, batch)
         except Exception:  # noqa: BLE001 - any failure to start processes: work serially
             logger.warning("Import workers could not be started; checking rows serially")
             self._broken = True
@@ -154,13 +155,22 @@ class _Pool:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _start(job: Job, workers: int) -> ProcessPoolExecutor:
+def can_start_processes(workers: int) -> bool:
+    """Whether more than one process is asked for and this process may start them.
+
+    A daemonic process (a Celery prefork worker) may not have children.
+    """
+    return workers >= 2 and not multiprocessing.current_process().daemon
+
+
+def start_workers(job: object, workers: int) -> ProcessPoolExecutor:
+    """Start ``workers`` spawned processes that hold ``job`` (`import_worker.start`)."""
     from django.conf import settings
 
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=parse_worker.start,
+        initializer=import_worker.start,
         # The lookups hold Django models, which a child can unpickle only once Django is set
         # up, so they travel as bytes and are read in the initializer.
         # Under override_settings (tests) the module is on the environment only.
@@ -171,7 +181,8 @@ def _start(job: Job, workers: int) -> ProcessPoolExecutor:
     )
 
 
-def _batches(rows: Iterable[Values], size: int) -> Iterator[list[Values]]:
+def batches(rows: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """Yield lists of ``size`` rows (the last one shorter)."""
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch

@@ -139,6 +139,11 @@ class Table:
             if is_postgresql():
                 cursor.execute(f"ANALYZE {self.name}")
 
+    def clear(self) -> None:
+        """Forget every row, written or queued."""
+        self._buffer, self._texts, self._text_rows, self.count = [], [], 0, 0
+        execute(f"DELETE FROM {self.name}")  # nosec B608 - the table's own name
+
     def add(self, values: tuple[Any, ...]) -> None:
         """Queue one row; every ``CHUNK`` rows are written."""
         self._buffer.append(values)

@@ -51,3 +51,19 @@ def test_is_false_only_when_empty():
     assert not collected
     collected.append("line 2, row: The row has more values than the header")
     assert collected
+
+
+@pytest.mark.parametrize("limit", [None, 1, 3])
+def test_merged_lists_keep_the_first_errors_and_count_every_one(limit):
+    """A list merged into another brings the count of what it did not keep too."""
+    from diversion.csv_import import LineErrors
+
+    whole = LineErrors(["person_ref", "offence_date"], unknown=-1, limit=limit)
+    first, second = whole.fresh(), whole.fresh()
+    for line in range(2, 12):
+        (first if line % 3 else second).add(line, "offence_date", "Enter an offence date")
+    whole.merge(first)
+    whole.merge(second)
+    expected = [f"line {n}, offence_date: Enter an offence date" for n in range(2, 12)]
+    assert whole.total == 10
+    assert whole.listed() == expected[:limit]

@@ -113,13 +113,13 @@ def small_batches(monkeypatch) -> None:
 def started(monkeypatch) -> list[int]:
     """Count the worker pools started, so a test can tell processes did the work."""
     starts: list[int] = []
-    start = parallel_parse._start
+    start = parallel_parse.start_workers
 
     def counting(job: parallel_parse.Job, workers: int) -> Any:
         starts.append(workers)
         return start(job, workers)
 
-    monkeypatch.setattr(parallel_parse, "_start", counting)
+    monkeypatch.setattr(parallel_parse, "start_workers", counting)
     return starts
 
 
@@ -188,7 +188,7 @@ def test_rows_are_checked_serially_when_processes_cannot_be_started(
     def cannot(job: parallel_parse.Job, workers: int) -> Any:
         raise OSError("Resource temporarily unavailable")
 
-    monkeypatch.setattr(parallel_parse, "_start", cannot)
+    monkeypatch.setattr(parallel_parse, "start_workers", cannot)
     with caplog.at_level(logging.WARNING, logger="diversion.parallel_parse"):
         assert staged(text, workers=2) == serial
     assert "could not be started" in caplog.text
@@ -247,7 +247,7 @@ def test_a_file_smaller_than_a_batch_starts_no_processes(started):
 def test_batches_checked_in_any_size_give_the_serial_answer(monkeypatch, kinds, batch, limit):
     """The batching and merging alone, checked in this process (no processes: cheap)."""
     monkeypatch.setattr(parallel_parse, "BATCH_ROWS", batch)
-    monkeypatch.setattr(parallel_parse, "_start", _cannot_start)
+    monkeypatch.setattr(parallel_parse, "start_workers", _cannot_start)
     pool = bad_rows()
     rows = [{**pool[kind], "encounter_ref": f"ENC-{n}"} for n, kind in enumerate(kinds)]
     text = text_of(rows)
@@ -263,7 +263,7 @@ def test_a_worker_process_cannot_reach_the_database():
     job = parallel_parse.Job(
         lookups=Lookups(), today=timezone.localdate(), names=list(COLUMNS), as_copy_text=False
     )
-    pool = parallel_parse._start(job, 1)
+    pool = parallel_parse.start_workers(job, 1)
     try:
         # eval runs the query in the worker: a builtin is all a spawned process can be sent
         # without importing this test module there.

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import pickle  # nosec B403 - only what the parent process that started this one wrote
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from diversion.parallel_judging import JudgedBatch, Judging, Share
     from diversion.parallel_parse import Job, StagedBatch, Values
 
-_job: Job | None = None  # the import this worker serves
+_job: Job | Judging | None = None  # the import this worker serves
+_share: Share | None = None  # when judging: the diversions of this worker's people so far
 
 
 def start(settings_module: str | None, job: bytes) -> None:
@@ -42,8 +44,20 @@ def refuse_database() -> None:
 
 def stage(batch: list[Values]) -> StagedBatch:
     """Check one batch of rows for the parent."""
-    from diversion.parallel_parse import stage_batch
+    from diversion.parallel_parse import Job, stage_batch
 
-    if _job is None:
-        raise RuntimeError("The worker was not started with an import's job")
+    if not isinstance(_job, Job):
+        raise RuntimeError("The worker was not started to check an import's rows")
     return stage_batch(batch, _job)
+
+
+def judge(batch: list[tuple[Any, ...]]) -> JudgedBatch:
+    """Judge the next rows of this worker's people, remembering their diversions."""
+    global _share
+    from diversion.parallel_judging import Judging, Share, judge_batch
+
+    if not isinstance(_job, Judging):
+        raise RuntimeError("The worker was not started to judge an import's rows")
+    if _share is None:
+        _share = Share(_job.longest)
+    return judge_batch(batch, _job, _share)
