@@ -10,7 +10,8 @@ For each size it writes a valid encounters file (generate_encounters.py, cached 
 times a raw ``COPY`` of that file into an unindexed table of text columns (the floor: what
 the database alone needs to take the bytes in), then runs ``manage.py import_encounters`` in
 its own process under ``/usr/bin/time -v`` on the emptied tables, and prints rows/s against
-the 10,000 rows/s floor, peak RSS against the 300 MB ceiling, and import/COPY. Then it
+the 10,000 rows/s floor, peak RSS (of the command and its worker processes together,
+sampled) against the 300 MB ceiling, and import/COPY. Then it
 imports the same file again (every row unchanged). With ``--reoffences`` it also writes one
 reoffence per imported person (up to that many rows) and times ``import_reoffences`` the same
 way. The database must be migrated and hold nothing but what this script imports: it empties
@@ -25,6 +26,7 @@ import os
 import re
 import subprocess  # nosec B404 - runs this project's own commands
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -129,24 +131,80 @@ def _copy_floor(path: Path) -> float:
 
 
 def _run(command: str, path: Path, code: Path = ROOT) -> tuple[float, float, str]:
-    """Run a management command in its own process; return seconds, peak RSS (MB), output."""
+    """Run a management command in its own process; return seconds, peak RSS (MB), output.
+
+    The RSS is the peak of the command's processes together (it may start workers), sampled
+    every 0.1 s; ``/usr/bin/time`` gives the command's own peak and its CPU time, which counts
+    its workers' too.
+    """
     started = time.perf_counter()
-    done = subprocess.run(  # nosec B603
+    process = subprocess.Popen(  # nosec B603
         ["/usr/bin/time", "-v", sys.executable, "-c", RUN, str(code), command, str(path)],
-        capture_output=True, text=True, check=False, cwd=code,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=code,
     )  # fmt: skip
+    peak = TreeRss(process.pid)
+    peak.start()
+    stdout, stderr = process.communicate()
+    peak.stop()
     elapsed = time.perf_counter() - started
-    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    rss = int(found.group(1)) / 1024 if found else float("nan")
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    own = int(found.group(1)) / 1024 if found else float("nan")
     cpu = sum(
         float(m.group(1))
-        for m in re.finditer(r"(?:User|System) time \(seconds\): ([0-9.]+)", done.stderr)
+        for m in re.finditer(r"(?:User|System) time \(seconds\): ([0-9.]+)", stderr)
     )
-    print(f"  ({command}: {cpu:.1f} s of CPU in the command's own process)")
-    if done.returncode != 0:
-        print(done.stderr[-3000:])
+    print(
+        f"  ({command}: {cpu:.1f} s of CPU in the command and its workers; peak RSS of the "
+        f"command alone {own:.0f} MB, of all its processes together {peak.mb:.0f} MB)"
+    )
+    if process.returncode != 0:
+        print(stderr[-3000:])
         sys.exit(f"{command} failed")
-    return elapsed, rss, done.stdout.strip()
+    return elapsed, peak.mb, stdout.strip()
+
+
+class TreeRss(threading.Thread):
+    """Sample the resident memory of a process and all its descendants; keep the peak."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            self.mb = max(self.mb, sum(_rss_kb(pid) for pid in _tree(self.root)) / 1024)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(root: int) -> list[int]:
+    """The process ``root`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(found.group(1)) if found else 0
 
 
 def _report(label: str, rows: int, elapsed: float, rss: float, floor: float) -> None:
@@ -154,7 +212,8 @@ def _report(label: str, rows: int, elapsed: float, rss: float, floor: float) -> 
     print(
         f"{label}: {rows:,} rows in {elapsed:.1f} s = {speed:,.0f} rows/s "
         f"({speed / FLOOR_ROWS_PER_S:.2f}x the {FLOOR_ROWS_PER_S:,}/s floor); "
-        f"peak RSS {rss:.0f} MB ({rss / CEILING_MB:.2f} of the {CEILING_MB} MB ceiling); "
+        f"peak RSS {rss:.0f} MB, every process together ({rss / CEILING_MB:.2f} of the "
+        f"{CEILING_MB} MB ceiling); "
         f"raw COPY {floor:.2f} s, import/COPY {elapsed / floor:.1f}x"
     )
 

@@ -30,7 +30,7 @@ from diversion.staging import Table, copy_text, is_postgresql
 
 # A batch of rows from the cursor is shared out at once; at most WINDOW shares per worker are
 # in flight, so memory stays flat however long the file.
-BATCH_ROWS = 4_000
+BATCH_ROWS = 2_000
 WINDOW = 2
 # Starting a worker costs about a second (a fresh interpreter sets Django up); fewer rows than
 # this are judged sooner in the parent alone.

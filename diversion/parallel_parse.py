@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Rows a batch holds: enough that sending one costs little beside checking it, few enough
 # that the batches in flight (at most WINDOW per worker) stay a few megabytes.
-BATCH_ROWS = 4_000
+BATCH_ROWS = 2_000
 WINDOW = 2
 CHECK_WHILE_STARTING = True  # the parent checks batches while its workers start
 Values = tuple[int, list[str]]  # a row's line and its values in the header's order

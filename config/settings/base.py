@@ -336,10 +336,13 @@ SEARCHES_PER_HOUR = env.int("SEARCHES_PER_HOUR", default=30)
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
 
 # --- Imports ------------------------------------------------------------------------------
-# Processes the import_encounters command checks rows in (1: none besides its own). The
-# per-row checks are what a large file waits on, so by default each core has one, up to 4.
+# Processes the import_encounters command checks and judges rows in (1: none besides its
+# own). The per-row Python is what a large file waits on, so by default two cores share it.
+# Each worker holds about 75 MB beside the command's 115 MB: two keep a million-row import
+# under issue 8's 300 MB for all its processes together (docs/performance.md); more are
+# faster only with more cores, and cost that memory each.
 # Celery tasks never use this: their prefork workers cannot start processes of their own.
-IMPORT_WORKERS = env.int("IMPORT_WORKERS", default=min(4, os.cpu_count() or 1))
+IMPORT_WORKERS = env.int("IMPORT_WORKERS", default=min(2, os.cpu_count() or 1))
 
 # --- Error pages --------------------------------------------------------------------------
 # The service's own pages answer errors in every mode (config/views.py). With DEBUG on,

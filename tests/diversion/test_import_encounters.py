@@ -770,3 +770,11 @@ def test_benchmark_generator_writes_a_file_that_imports_cleanly(tmp_path, monkey
     assert run(path) == "Imported 400 encounters (0 already present and unchanged)."
     assert Encounter.objects.filter(decision="diverted").exists()
     assert Encounter.objects.filter(decision="declined").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "17"])
+def test_a_number_of_workers_out_of_range_is_refused_before_reading(tmp_path, workers):
+    path = write(tmp_path, [row()])
+    with pytest.raises(CommandError, match="Enter a number of workers from 1 to 16"):
+        call_command("import_encounters", str(path), "--workers", workers, stdout=StringIO())
+    assert not Encounter.objects.exists()

@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from diversion.csv_import import utf8_problem_line
 from diversion.imports import ImportFailed, encounters_import
 
+# Each worker process holds about 75 MB; past a few cores more only cost memory.
+MAX_WORKERS = 16
+
 
 class Command(BaseCommand):
     help = (
@@ -26,6 +29,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, workers: int | None = None, **options) -> None:
+        if workers is not None and not 1 <= workers <= MAX_WORKERS:
+            raise CommandError(f"Enter a number of workers from 1 to {MAX_WORKERS}")
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"There is no file at {path}")
