@@ -15,7 +15,8 @@
 # Writes to the database what the pages themselves write: sessions, audit events, and the
 # encounters the record-encounter run posts (dated yesterday, for the busiest person: up to
 # RECORD_SESSIONS, DURATION x 150 by default), so run it on a copy of the benchmark database. Settings: DURATION (20), CONNECTIONS (20), THREADS (2), PORT (8765), WORKERS (2),
-# OFFICER (officer), TIMEOUT (10s). Raw wrk output goes to benchmarks/output/.
+# OFFICER (officer), TIMEOUT (10s), PAGES (names of the pages to time; empty: all). Raw wrk
+# output goes to benchmarks/output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -97,7 +98,11 @@ wrk_page() {  # name path body seconds [sessions file]
 run() {  # name path [body] [sessions file]
   case "$1" in
     healthz | sign-in) ;;
-    *) [ "$REF_DURATION" -gt 0 ] && wrk_page "ref:$1" /sign-in/ "" "$REF_DURATION" ;;
+    *)
+      # PAGES="record-encounter ..." times only those pages (and the two references).
+      if [ -n "${PAGES:-}" ] && [[ " $PAGES " != *" $1 "* ]]; then return 0; fi
+      [ "$REF_DURATION" -gt 0 ] && wrk_page "ref:$1" /sign-in/ "" "$REF_DURATION"
+      ;;
   esac
   wrk_page "$1" "$2" "${3:-}" "$DURATION" "${4:-}"
 }
