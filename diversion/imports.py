@@ -240,12 +240,5 @@ def _stage_in_batches(
             pending.update(batch.pending)
             for error in batch.errors:
                 row_errors.append(error)
-            for table, staged, count in (
-                (staging.rows, batch.rows, batch.row_count),
-                (staging.exclusions, batch.exclusions, batch.exclusion_count),
-            ):
-                if isinstance(staged, str):
-                    table.add_copy_text(staged, count)
-                else:
-                    for values in staged:
-                        table.add(values)
+            staging.rows.add_batch(batch.rows)
+            staging.exclusions.add_batch(batch.exclusions)

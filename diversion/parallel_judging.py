@@ -20,13 +20,17 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diversion import import_worker
 from diversion.csv_import import LineErrors
 from diversion.encounter_rows import Lookups
 from diversion.parallel_parse import batches, start_workers
-from diversion.staging import Table, copy_text, is_postgresql
+from diversion.staging import RowBatch, is_postgresql, row_batch
+
+if TYPE_CHECKING:
+    from diversion.import_judging import RecentDiversions
+    from diversion.imports import Staging
 
 # A batch of rows from the cursor is shared out at once; at most WINDOW shares per worker are
 # in flight, so memory stays flat however long the file.
@@ -60,7 +64,7 @@ class Share:
 
     longest: int
     failed: bool = False
-    recent: Any = field(init=False)
+    recent: RecentDiversions = field(init=False)
 
     def __post_init__(self) -> None:
         from diversion.import_judging import RecentDiversions
@@ -72,10 +76,8 @@ class Share:
 class JudgedBatch:
     """A worker's judgements of some rows, as the parent stages them."""
 
-    judged: str | list[tuple[Any, ...]]
-    judged_count: int
-    reasons: str | list[tuple[Any, ...]]
-    reasons_count: int
+    judged: RowBatch
+    reasons: RowBatch
     problems: list[tuple[int, str, str]]  # (line, column, message), in the order found
     decisions: dict[str, int]
 
@@ -98,16 +100,17 @@ def judge_batch(batch: list[tuple[Any, ...]], job: Judging, share: Share) -> Jud
             decisions[decision] = decisions.get(decision, 0) + 1
             judged.append(judged_values(verdict))
             reasons.extend(reason_values(verdict))
-    if job.as_copy_text:
-        return JudgedBatch(
-            copy_text(judged), len(judged), copy_text(reasons), len(reasons), problems, decisions
-        )
-    return JudgedBatch(judged, len(judged), reasons, len(reasons), problems, decisions)
+    return JudgedBatch(
+        row_batch(judged, as_copy_text=job.as_copy_text),
+        row_batch(reasons, as_copy_text=job.as_copy_text),
+        problems,
+        decisions,
+    )
 
 
 def judged_in_processes(
     rows: Iterable[tuple[Any, ...]],
-    staging: Any,
+    staging: Staging,
     job: Judging,
     errors: LineErrors,
     workers: int,
@@ -166,18 +169,12 @@ def _result(future: Future[JudgedBatch]) -> JudgedBatch:
         raise WorkersFailed from exc
 
 
-def _apply(batch: JudgedBatch, staging: Any, errors: LineErrors, decisions: dict[str, int]) -> None:
+def _apply(
+    batch: JudgedBatch, staging: Staging, errors: LineErrors, decisions: dict[str, int]
+) -> None:
     for line, column, message in batch.problems:
         errors.add(line, column, message)
     for decision, count in batch.decisions.items():
         decisions[decision] = decisions.get(decision, 0) + count
-    _stage(staging.judged, batch.judged, batch.judged_count)
-    _stage(staging.reasons, batch.reasons, batch.reasons_count)
-
-
-def _stage(table: Table, rows: str | list[tuple[Any, ...]], count: int) -> None:
-    if isinstance(rows, str):
-        table.add_copy_text(rows, count)
-    else:
-        for values in rows:
-            table.add(values)
+    staging.judged.add_batch(batch.judged)
+    staging.reasons.add_batch(batch.reasons)

@@ -34,7 +34,7 @@ from diversion.choices import ENCOUNTER_CSV_COLUMNS
 from diversion.csv_import import LineErrors
 from diversion.encounter_rows import Lookups
 from diversion.staged_rows import Problems, staged_row
-from diversion.staging import copy_text
+from diversion.staging import RowBatch, row_batch
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,8 @@ class Job:
 class StagedBatch:
     """A batch of rows as the parent stages them, in file order."""
 
-    rows: str | list[tuple[Any, ...]]
-    row_count: int
-    exclusions: str | list[tuple[Any, ...]]
-    exclusion_count: int
+    rows: RowBatch
+    exclusions: RowBatch
     pending: list[tuple[int, Problems]]
     errors: list[str]  # ``line N, column: message``, in the order the serial path adds them
 
@@ -83,12 +81,12 @@ def stage_batch(batch: list[Values], job: Job) -> StagedBatch:
         rows.append(staged.values)
         exclusions.extend(staged.exclusions)
     # Sorted by line, then column; errors of one line keep their order, as in the serial list.
-    listed = errors.listed()
-    if job.as_copy_text:
-        return StagedBatch(
-            copy_text(rows), len(rows), copy_text(exclusions), len(exclusions), pending, listed
-        )
-    return StagedBatch(rows, len(rows), exclusions, len(exclusions), pending, listed)
+    return StagedBatch(
+        row_batch(rows, as_copy_text=job.as_copy_text),
+        row_batch(exclusions, as_copy_text=job.as_copy_text),
+        pending,
+        errors.listed(),
+    )
 
 
 def staged_batches(

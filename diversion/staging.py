@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
@@ -150,16 +150,16 @@ class Table:
         if len(self._buffer) >= CHUNK:
             self.flush()
 
-    def add_copy_text(self, text: str, rows: int) -> None:
-        """Queue ``rows`` rows already written by `copy_text` (PostgreSQL only).
-
-        Worker processes send rows this way: one string costs far less to pass between
-        processes than the tuples it stands for, and the writing is done there too.
-        """
-        self._texts.append(text)
-        self._text_rows += rows
-        if self._text_rows >= CHUNK:
-            self.flush()
+    def add_batch(self, batch: RowBatch) -> None:
+        """Queue a batch of rows made by `row_batch` (in a worker process, say)."""
+        if isinstance(batch.rows, str):
+            self._texts.append(batch.rows)
+            self._text_rows += batch.size
+            if self._text_rows >= CHUNK:
+                self.flush()
+        else:
+            for values in batch.rows:
+                self.add(values)
 
     def _copy(self, text: str, columns: str, cursor: Any) -> None:
         nullable = [c for c, k in zip(self.columns, self._kinds, strict=True) if k != "text"]
@@ -185,6 +185,20 @@ class Table:
                     f"INSERT INTO {self.name} ({columns}) VALUES ({marks})",  # nosec B608
                     [tuple(_sqlite(v) for v in row) for row in rows],
                 )
+
+
+class RowBatch(NamedTuple):
+    """Rows for a staging table, as a worker process sends them: ``COPY`` text on PostgreSQL
+    (one string costs far less to pass between processes than the tuples it stands for, and
+    the writing is done there too), the tuples themselves elsewhere."""
+
+    rows: str | list[tuple[Any, ...]]
+    size: int
+
+
+def row_batch(rows: list[tuple[Any, ...]], *, as_copy_text: bool) -> RowBatch:
+    """Return rows ready for `Table.add_batch` in another process."""
+    return RowBatch(copy_text(rows) if as_copy_text else rows, len(rows))
 
 
 def copy_text(rows: list[tuple[Any, ...]]) -> str:
