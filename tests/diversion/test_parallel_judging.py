@@ -141,6 +141,38 @@ def test_workers_failing_midway_leave_nothing_of_theirs_staged(shared_out, monke
     assert len(calls) == 4
 
 
+def test_a_worker_process_killed_midway_leaves_the_judging_to_this_process(
+    shared_out, monkeypatch, caplog
+):
+    """A real worker killed after some shares were staged: the parent judges every row again."""
+    text = text_of(histories(6))
+    serial = judged(text, workers=1)
+    executors: list[Any] = []
+    started, result = parallel_judging._started, parallel_judging._result
+
+    def remembered(job: Any) -> Any:
+        executors.append(started(job))
+        return executors[-1]
+
+    killed: list[int] = []
+
+    def killing_after_the_first(future: Any) -> Any:
+        outcome = result(future)
+        if not killed:
+            for executor in executors:
+                for process in executor._processes.values():
+                    process.kill()
+                    killed.append(process.pid)
+        return outcome
+
+    monkeypatch.setattr(parallel_judging, "_started", remembered)
+    monkeypatch.setattr(parallel_judging, "_result", killing_after_the_first)
+    with caplog.at_level(logging.WARNING, logger="diversion.import_judging"):
+        assert judged(text, workers=2) == serial
+    assert len(killed) == 2
+    assert "judging every row again" in caplog.text
+
+
 def test_small_files_are_judged_without_processes(monkeypatch):
     starts: list[int] = []
     monkeypatch.setattr(parallel_judging, "start_workers", lambda *a: starts.append(1))

@@ -207,6 +207,36 @@ def test_rows_are_checked_serially_when_a_worker_cannot_set_up(
     assert "serially" in caplog.text
 
 
+def test_rows_are_checked_serially_when_a_worker_is_killed_midway(
+    small_batches, monkeypatch, caplog
+):
+    """Real workers killed after the first batch came back: the parent checks the rest."""
+    text = text_of(bad_rows() + good_rows(30))
+    serial = staged(text, workers=1)
+    pools: list[Any] = []
+    start, outcome = parallel_parse.start_workers, parallel_parse._Pool.outcome
+    killed: list[int] = []
+
+    def remembered(job: Any, workers: int) -> Any:
+        pools.append(start(job, workers))
+        return pools[-1]
+
+    def killing_after_the_first(self: Any, batch: Any, future: Any) -> Any:
+        result = outcome(self, batch, future)
+        if pools and not killed:
+            for process in pools[0]._processes.values():
+                process.kill()
+                killed.append(process.pid)
+        return result
+
+    monkeypatch.setattr(parallel_parse, "start_workers", remembered)
+    monkeypatch.setattr(parallel_parse._Pool, "outcome", killing_after_the_first)
+    with caplog.at_level(logging.WARNING, logger="diversion.parallel_parse"):
+        assert staged(text, workers=2) == serial
+    assert killed
+    assert "serially" in caplog.text
+
+
 def test_a_daemonic_process_such_as_a_celery_worker_starts_no_processes(
     small_batches, started, monkeypatch
 ):
