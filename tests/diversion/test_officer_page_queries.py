@@ -115,3 +115,17 @@ def test_person_page_shows_a_page_of_encounters_newest_first(client, officer, le
     assert f"Encounters 1 to 20 of {len(newest_first)}, newest first" in first
     # A page number that is not one shows the first page rather than an error.
     assert newest_first[0] in client.get(f"/people/{person.person_ref}/?page=x").content.decode()
+    # One past the end, or below the first, shows the last page rather than an error.
+    for page in ("99999", "-1", "0"):
+        response = client.get(f"/people/{person.person_ref}/?page={page}")
+        assert response.status_code == 200
+        assert newest_first[-1] in response.content.decode()
+        assert newest_first[0] not in response.content.decode()
+
+
+def test_another_boroughs_person_page_is_not_found_on_any_page(client, officer, lewisham_pilot):
+    """Paging does not open a person the officer's boroughs never met."""
+    elsewhere = history(pilot_borough("E09000022"), None, encounters=3)
+    client.force_login(officer)
+    for page in ("1", "2", "x"):
+        assert client.get(f"/people/{elsewhere.person_ref}/?page={page}").status_code == 404
